@@ -1,0 +1,68 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Thresh: web archives to language-model training corpora.
+///
+/// Layering (dependencies point downwards only):
+/// `thresh` (CLI) → `ThreshWARC` → `ThreshIO` → `ThreshCore`, with one C shim module per
+/// system library (`CThreshZlib`, `CThreshZstd`, `CThreshDeflate`, `CThreshBrotli`) wrapped by `ThreshIO`.
+let package = Package(
+    name: "Thresh",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "thresh", targets: ["thresh"]),
+        .library(name: "ThreshCore", targets: ["ThreshCore"]),
+        .library(name: "ThreshIO", targets: ["ThreshIO"]),
+        .library(name: "ThreshWARC", targets: ["ThreshWARC"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // C shims: each includes one system library's header and adds what Swift cannot import (macros).
+        .target(
+            name: "CThreshZlib",
+            linkerSettings: [.linkedLibrary("z")]
+        ),
+        .target(
+            name: "CThreshZstd",
+            linkerSettings: [.linkedLibrary("zstd")]
+        ),
+        .target(
+            name: "CThreshDeflate",
+            linkerSettings: [.linkedLibrary("deflate")]
+        ),
+        .target(
+            name: "CThreshBrotli",
+            linkerSettings: [.linkedLibrary("brotlidec")]
+        ),
+        .target(name: "ThreshCore"),
+        .target(
+            name: "ThreshIO",
+            dependencies: ["ThreshCore", "CThreshZlib", "CThreshZstd", "CThreshDeflate", "CThreshBrotli"]
+        ),
+        .target(name: "ThreshWARC", dependencies: ["ThreshCore", "ThreshIO"]),
+        .executableTarget(
+            name: "thresh",
+            dependencies: [
+                "ThreshCore", "ThreshIO", "ThreshWARC",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Shared by the test targets: paths to fixtures and to ../shared/data, and the CI rule for missing data.
+        .target(name: "ThreshTestSupport", path: "Tests/ThreshTestSupport"),
+        .testTarget(name: "ThreshCoreTests", dependencies: ["ThreshCore", "ThreshTestSupport"]),
+        .testTarget(name: "ThreshIOTests", dependencies: ["ThreshCore", "ThreshIO", "ThreshTestSupport"]),
+        .testTarget(name: "ThreshWARCTests", dependencies: ["ThreshCore", "ThreshIO", "ThreshWARC", "ThreshTestSupport"]),
+        .testTarget(name: "ThreshCLITests", dependencies: ["ThreshCore", "ThreshIO", "ThreshTestSupport"]),
+    ]
+)
+
+// Strict settings once, for every Swift target (swift-log's pattern).
+for target in package.targets where target.type != .system && !target.name.hasPrefix("CThresh") {
+    var settings = target.swiftSettings ?? []
+    settings.append(.swiftLanguageMode(.v6))
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    settings.append(.enableUpcomingFeature("InternalImportsByDefault"))
+    target.swiftSettings = settings
+}

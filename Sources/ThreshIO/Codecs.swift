@@ -1,0 +1,300 @@
+internal import CThreshZlib
+internal import CThreshZstd
+internal import CThreshDeflate
+internal import CThreshBrotli
+public import ThreshCore
+
+/// What a streaming decoder did with one call: how much input it took, how much output it made, and whether
+/// the current member (gzip member, zstd frame) ended. "Needs more input" and "output full" are these
+/// counts, never errors.
+public struct DecodeStep: Sendable {
+    public var consumed: Int
+    public var produced: Int
+    /// The compressed member or frame ended with this call.
+    public var memberEnded: Bool
+}
+
+/// Streaming gzip/zlib inflater over the system zlib.
+///
+/// A class because zlib keeps the address of its `z_stream`: the struct is allocated once on the heap
+/// and freed in `deinit`.
+public final class ZlibInflater {
+    public enum Wrapper: Sendable {
+        /// gzip members (RFC 1952).
+        case gzip
+        /// zlib or raw deflate, detected from the first bytes (HTTP `Content-Encoding: deflate` is either).
+        case zlibOrRaw
+        /// raw deflate.
+        case raw
+    }
+
+    private let stream: UnsafeMutablePointer<z_stream>
+    private var wrapper: Wrapper
+    private var started = false
+
+    public init(_ wrapper: Wrapper) {
+        self.wrapper = wrapper
+        stream = .allocate(capacity: 1)
+        stream.initialize(to: z_stream())
+        let bits: Int32 = wrapper == .gzip ? 31 : (wrapper == .raw ? -15 : 15)
+        let rc = cthresh_inflateInit2(stream, bits)
+        precondition(rc == Z_OK, "inflateInit2 failed: \(rc)")
+    }
+
+    deinit {
+        inflateEnd(stream)
+        stream.deinitialize(count: 1)
+        stream.deallocate()
+    }
+
+    /// Starts a new member (after `memberEnded`).
+    public func reset() {
+        inflateReset(stream)
+        started = false
+    }
+
+    /// Inflates from `input` into `output`.
+    /// - Throws: `ThreshError` with code `.compression` on corrupt data.
+    public func decode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws -> DecodeStep {
+        if !started, wrapper == .zlibOrRaw, let first = input.first {
+            // A zlib header has CM=8 in the low nibble and a header checksum; otherwise the body is raw deflate.
+            let looksZlib = input.count >= 2 && first & 0x0F == 8 && (UInt16(first) << 8 | UInt16(input[1])) % 31 == 0
+            if !looksZlib {
+                inflateEnd(stream)
+                stream.initialize(to: z_stream())
+                _ = cthresh_inflateInit2(stream, -15)
+                wrapper = .raw
+            }
+        }
+        started = true
+        stream.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self))
+        stream.pointee.avail_in = UInt32(clamping: input.count)
+        stream.pointee.next_out = output.baseAddress?.assumingMemoryBound(to: Bytef.self)
+        stream.pointee.avail_out = UInt32(clamping: output.count)
+        let rc = inflate(stream, Z_NO_FLUSH)
+        let consumed = min(input.count, Int(UInt32(clamping: input.count))) - Int(stream.pointee.avail_in)
+        let produced = min(output.count, Int(UInt32(clamping: output.count))) - Int(stream.pointee.avail_out)
+        stream.pointee.next_in = nil
+        stream.pointee.next_out = nil
+        switch rc {
+        case Z_OK, Z_BUF_ERROR:
+            return DecodeStep(consumed: consumed, produced: produced, memberEnded: false)
+        case Z_STREAM_END:
+            return DecodeStep(consumed: consumed, produced: produced, memberEnded: true)
+        default:
+            let message = stream.pointee.msg.map { String(cString: $0) } ?? "error \(rc)"
+            throw ThreshError(.compression, "invalid deflate data (\(message))")
+        }
+    }
+}
+
+/// Streaming gzip deflater (for writing `.gz` outputs).
+public final class ZlibDeflater {
+    private let stream: UnsafeMutablePointer<z_stream>
+
+    public init(level: Int32 = 6) {
+        stream = .allocate(capacity: 1)
+        stream.initialize(to: z_stream())
+        let rc = cthresh_deflateInit2(stream, level, 31)
+        precondition(rc == Z_OK, "deflateInit2 failed: \(rc)")
+    }
+
+    deinit {
+        deflateEnd(stream)
+        stream.deinitialize(count: 1)
+        stream.deallocate()
+    }
+
+    /// Compresses `input` (all of it), appending to `out`; `finish` ends the gzip member.
+    public func compress(_ input: UnsafeRawBufferPointer, finish: Bool, into out: inout [UInt8]) {
+        stream.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self))
+        stream.pointee.avail_in = UInt32(input.count)
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let (rc, produced) = chunk.withUnsafeMutableBytes { buf -> (Int32, Int) in
+                stream.pointee.next_out = buf.baseAddress!.assumingMemoryBound(to: Bytef.self)
+                stream.pointee.avail_out = UInt32(buf.count)
+                let rc = deflate(stream, finish ? Z_FINISH : Z_NO_FLUSH)
+                return (rc, buf.count - Int(stream.pointee.avail_out))
+            }
+            out.append(contentsOf: chunk[0..<produced])
+            if finish { if rc == Z_STREAM_END { break } } else if stream.pointee.avail_in == 0 && produced < chunk.count { break }
+            precondition(rc == Z_OK || rc == Z_BUF_ERROR || rc == Z_STREAM_END, "deflate failed: \(rc)")
+        }
+        stream.pointee.next_in = nil
+        stream.pointee.next_out = nil
+    }
+}
+
+/// Streaming zstd decoder; frames are reported as members, and a dictionary can be loaded
+/// (the WARC zstd convention stores one in a skippable frame at the start of the file).
+public final class ZstdDecoder {
+    private let context: OpaquePointer
+
+    public init() {
+        context = ZSTD_createDCtx()
+        // Allow long-distance windows some writers use.
+        ZSTD_DCtx_setParameter(context, ZSTD_d_windowLogMax, 31)
+    }
+
+    deinit { ZSTD_freeDCtx(context) }
+
+    /// Loads a dictionary for the following frames.
+    public func loadDictionary(_ bytes: UnsafeRawBufferPointer) throws {
+        let rc = ZSTD_DCtx_loadDictionary(context, bytes.baseAddress, bytes.count)
+        if ZSTD_isError(rc) != 0 { throw ThreshError(.compression, "invalid zstd dictionary: \(String(cString: ZSTD_getErrorName(rc)))") }
+    }
+
+    /// Decodes from `input` into `output`.
+    public func decode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws -> DecodeStep {
+        var inBuffer = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: 0)
+        var outBuffer = ZSTD_outBuffer(dst: output.baseAddress, size: output.count, pos: 0)
+        let rc = ZSTD_decompressStream(context, &outBuffer, &inBuffer)
+        if ZSTD_isError(rc) != 0 {
+            throw ThreshError(.compression, "invalid zstd data (\(String(cString: ZSTD_getErrorName(rc))))")
+        }
+        return DecodeStep(consumed: inBuffer.pos, produced: outBuffer.pos, memberEnded: rc == 0)
+    }
+
+    /// Decodes a whole zstd buffer (one or more frames) in one go; used for compressed dictionaries.
+    public static func decompressAll(_ input: UnsafeRawBufferPointer, limit: Int) throws -> [UInt8] {
+        let decoder = ZstdDecoder()
+        var out: [UInt8] = []
+        var position = 0
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while position < input.count {
+            let step = try chunk.withUnsafeMutableBytes { try decoder.decode(UnsafeRawBufferPointer(rebasing: input[position...]), into: $0) }
+            position += step.consumed
+            out.append(contentsOf: chunk[0..<step.produced])
+            if out.count > limit { throw ThreshError(.compression, "zstd data larger than \(limit) bytes") }
+            if step.consumed == 0 && step.produced == 0 { break }
+        }
+        return out
+    }
+}
+
+/// Streaming zstd encoder (for writing `.zst` outputs).
+public final class ZstdEncoder {
+    private let context: OpaquePointer
+
+    public init(level: Int32 = 3) {
+        context = ZSTD_createCCtx()
+        ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level)
+    }
+
+    deinit { ZSTD_freeCCtx(context) }
+
+    /// Compresses all of `input`, appending to `out`; `finish` ends the frame.
+    public func compress(_ input: UnsafeRawBufferPointer, finish: Bool, into out: inout [UInt8]) {
+        var inBuffer = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: 0)
+        var chunk = [UInt8](repeating: 0, count: ZSTD_CStreamOutSize())
+        while true {
+            let (remaining, produced) = chunk.withUnsafeMutableBytes { buf -> (Int, Int) in
+                var outBuffer = ZSTD_outBuffer(dst: buf.baseAddress, size: buf.count, pos: 0)
+                let rc = ZSTD_compressStream2(context, &outBuffer, &inBuffer, finish ? ZSTD_e_end : ZSTD_e_continue)
+                precondition(ZSTD_isError(rc) == 0, "zstd compression failed")
+                return (rc, outBuffer.pos)
+            }
+            out.append(contentsOf: chunk[0..<produced])
+            if finish ? remaining == 0 : inBuffer.pos == inBuffer.size { break }
+        }
+    }
+}
+
+/// Whole-buffer gzip decompression with libdeflate, two to three times faster than zlib's streaming inflate.
+/// It needs a member's compressed bytes at once, so readers fall back to `ZlibInflater` for members larger
+/// than their window.
+public final class GzipMemberDecompressor {
+    private let decompressor: OpaquePointer
+
+    public enum Outcome: Sendable, Equatable {
+        /// The member was decoded: compressed bytes used, bytes produced.
+        case decoded(consumed: Int, produced: Int)
+        /// The output buffer is too small.
+        case outputTooSmall
+        /// The input is not a complete valid member (it may be cut short by the window, or corrupt).
+        case invalidOrIncomplete
+    }
+
+    public init() {
+        guard let d = libdeflate_alloc_decompressor() else { fatalError("libdeflate_alloc_decompressor failed: out of memory") }
+        decompressor = d
+    }
+
+    deinit { libdeflate_free_decompressor(decompressor) }
+
+    /// Decodes one gzip member at the start of `input` into `output`.
+    public func decode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> Outcome {
+        var consumed = 0
+        var produced = 0
+        let rc = libdeflate_gzip_decompress_ex(decompressor, input.baseAddress, input.count,
+                                               output.baseAddress, output.count, &consumed, &produced)
+        switch rc {
+        case LIBDEFLATE_SUCCESS: return .decoded(consumed: consumed, produced: produced)
+        case LIBDEFLATE_INSUFFICIENT_SPACE: return .outputTooSmall
+        default: return .invalidOrIncomplete
+        }
+    }
+}
+
+/// Decodes an HTTP body compressed with brotli (`Content-Encoding: br`).
+public enum BrotliDecoding {
+    /// Decompresses all of `input`, stopping with an error past `limit` output bytes.
+    public static func decompress(_ input: UnsafeRawBufferPointer, limit: Int) throws -> [UInt8] {
+        guard let state = BrotliDecoderCreateInstance(nil, nil, nil) else { throw ThreshError(.compression, "brotli: out of memory") }
+        defer { BrotliDecoderDestroyInstance(state) }
+        var out: [UInt8] = []
+        var availableIn = input.count
+        var nextIn = input.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            var availableOut = chunk.count
+            let result = chunk.withUnsafeMutableBufferPointer { buf -> BrotliDecoderResult in
+                var nextOut: UnsafeMutablePointer<UInt8>? = buf.baseAddress
+                return BrotliDecoderDecompressStream(state, &availableIn, &nextIn, &availableOut, &nextOut, nil)
+            }
+            out.append(contentsOf: chunk[0..<(chunk.count - availableOut)])
+            if out.count > limit { throw ThreshError(.compression, "brotli body larger than \(limit) bytes") }
+            switch result {
+            case BROTLI_DECODER_RESULT_SUCCESS: return out
+            case BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT: continue
+            case BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT: throw ThreshError(.compression, "truncated brotli body")
+            default:
+                let code = BrotliDecoderGetErrorCode(state)
+                throw ThreshError(.compression, "invalid brotli body (\(String(cString: BrotliDecoderErrorString(code))))")
+            }
+        }
+    }
+}
+
+/// Decodes a whole HTTP body with gzip or deflate content coding, within a size limit.
+/// Bytes decoded before a corruption are returned with the error message, so a damaged page is still usable.
+public enum InflateAll {
+    public static func decompress(_ input: UnsafeRawBufferPointer, wrapper: ZlibInflater.Wrapper, limit: Int)
+        -> (bytes: [UInt8], error: String?)
+    {
+        let inflater = ZlibInflater(wrapper)
+        var out: [UInt8] = []
+        var position = 0
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while position < input.count {
+            let step: DecodeStep
+            do {
+                step = try chunk.withUnsafeMutableBytes { try inflater.decode(UnsafeRawBufferPointer(rebasing: input[position...]), into: $0) }
+            } catch {
+                return (out, "\(error)")
+            }
+            position += step.consumed
+            out.append(contentsOf: chunk[0..<step.produced])
+            if out.count > limit { return (Array(out.prefix(limit)), "decoded body larger than \(limit) bytes") }
+            if step.memberEnded {
+                // Concatenated gzip members continue; anything else after the end is ignored.
+                guard wrapper == .gzip, position + 1 < input.count, input[position] == 0x1F, input[position + 1] == 0x8B else { break }
+                inflater.reset()
+            } else if step.consumed == 0 && step.produced == 0 {
+                return (out, "truncated compressed body")
+            }
+        }
+        return (out, nil)
+    }
+}

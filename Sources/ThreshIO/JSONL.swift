@@ -1,0 +1,78 @@
+public import ThreshCore
+
+/// What to do with an input line that is not a valid document.
+public enum OnError: String, Sendable, CaseIterable {
+    /// Stop with an error naming the file and line.
+    case fail
+    /// Count the line under `invalid-json` and go on.
+    case skip
+}
+
+/// Reads documents from JSONL files (plain, `.gz`, `.zst`, or stdin as `-`), one object per line.
+/// Blank lines are ignored.
+public final class DocumentReader {
+    private let lines: LineReader
+    private let onError: OnError
+    /// Called once for each skipped line with the error (for diagnostics); counting is the caller's.
+    public var reportSkipped: ((ThreshError) -> Void)?
+    /// Lines skipped as invalid.
+    public private(set) var skipped = 0
+
+    /// The file name used in messages.
+    public var name: String { lines.name }
+    /// Decompressed bytes consumed so far.
+    public var bytesRead: Int64 { lines.bytesRead }
+
+    public init(path: String, onError: OnError = .fail) throws {
+        lines = LineReader(try DecompressingReader(path: path))
+        self.onError = onError
+    }
+
+    /// The next document, or nil at the end.
+    /// - Throws: `ThreshError(.invalidJSON)` with file and line number when `onError` is `.fail`.
+    public func next() throws -> Document? {
+        while true {
+            let result: Result<Document, JSONSyntaxError>?? = try lines.nextLine { line -> Result<Document, JSONSyntaxError>? in
+                if isBlank(line) { return nil }
+                do throws(JSONSyntaxError) { return .success(try Document.parse(line)) } catch { return .failure(error) }
+            }
+            guard let result else { return nil }
+            guard let result else { continue }
+            switch result {
+            case .success(let document): return document
+            case .failure(let syntax):
+                let error = ThreshError(.invalidJSON, "invalid document: \(syntax.message) (column \(syntax.offset + 1))",
+                                        file: name, line: lines.lineNumber)
+                if onError == .fail { throw error }
+                skipped += 1
+                reportSkipped?(error)
+            }
+        }
+    }
+
+    private func isBlank(_ line: UnsafeRawBufferPointer) -> Bool {
+        for b in line where b != 0x20 && b != 0x09 && b != 0x0D { return false }
+        return true
+    }
+}
+
+/// Writes documents as JSONL to a file or stdout, buffered and (for files) atomically.
+public final class DocumentWriter {
+    public let output: OutputFile
+    /// Documents written.
+    public private(set) var count = 0
+
+    public init(path: String) throws { output = try OutputFile(path: path) }
+
+    /// Writes one document as a line.
+    public func write(_ document: Document) throws {
+        try output.append { document.write(to: &$0) }
+        count += 1
+    }
+
+    /// Bytes written (uncompressed).
+    public var bytesWritten: Int64 { output.bytesWritten }
+
+    /// Flushes and closes (renaming a file into place).
+    public func close() throws { try output.close() }
+}

@@ -1,0 +1,136 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+public import ThreshCore
+
+/// A buffered output: standard output for `-`, else a file written atomically (to a temporary name beside it,
+/// renamed into place by `close()`), so a killed run never leaves a half-written file under the final name.
+/// Compression follows the extension: `.gz` (gzip), `.zst` (zstd), anything else plain.
+public final class OutputFile {
+    public let path: String
+    private let fd: Int32
+    private let temporaryPath: String?
+    private var pending: [UInt8] = []
+    private let flushThreshold: Int
+    private let gzip: ZlibDeflater?
+    private let zstd: ZstdEncoder?
+    private var compressed: [UInt8] = []
+    private var closed = false
+    /// Uncompressed bytes written.
+    public private(set) var bytesWritten: Int64 = 0
+
+    /// How the bytes are compressed on their way to the file.
+    public enum Compression: Sendable {
+        /// From the name: `.gz` gzip, `.zst` zstd, else none.
+        case fromName
+        /// Written as given (for writers that compress themselves).
+        case none
+    }
+
+    /// Opens `path` for writing (`-` is standard output).
+    public init(path: String, bufferSize: Int = 1 << 20, compression: Compression = .fromName) throws {
+        self.path = path
+        flushThreshold = bufferSize
+        pending.reserveCapacity(bufferSize + (1 << 16))
+        if path == "-" {
+            fd = 1
+            temporaryPath = nil
+            gzip = nil
+            zstd = nil
+        } else {
+            let tmp = path + ".tmp-\(getpid())"
+            let f = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard f >= 0 else { throw ThreshError(.io, "cannot create: \(errnoString())", file: path) }
+            fd = f
+            temporaryPath = tmp
+            let byName = compression == .fromName
+            gzip = byName && path.hasSuffix(".gz") ? ZlibDeflater() : nil
+            zstd = byName && path.hasSuffix(".zst") ? ZstdEncoder() : nil
+        }
+    }
+
+    deinit {
+        // An output never closed (an error path) is removed, not left half-written.
+        if !closed, let temporaryPath {
+            Glibc.close(fd)
+            unlink(temporaryPath)
+        }
+    }
+
+    /// Appends bytes.
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        pending.append(contentsOf: bytes)
+        bytesWritten += Int64(bytes.count)
+        if pending.count >= flushThreshold { try flush() }
+    }
+
+    /// Appends bytes.
+    public func write(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try write($0) }
+    }
+
+    /// Appends a string's UTF-8.
+    public func write(_ string: String) throws {
+        var s = string
+        try s.withUTF8 { try write(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Gives direct access to the pending buffer, for writers that serialise in place (no extra copy).
+    public func append(_ body: (inout [UInt8]) -> Void) throws {
+        let before = pending.count
+        body(&pending)
+        bytesWritten += Int64(pending.count - before)
+        if pending.count >= flushThreshold { try flush() }
+    }
+
+    /// Writes buffered bytes through to the file (compressing them if needed).
+    public func flush() throws {
+        try pushPending(finish: false)
+    }
+
+    private func pushPending(finish: Bool) throws {
+        if gzip != nil || zstd != nil {
+            compressed.removeAll(keepingCapacity: true)
+            pending.withUnsafeBytes { input in
+                if let gzip { gzip.compress(input, finish: finish, into: &compressed) }
+                if let zstd { zstd.compress(input, finish: finish, into: &compressed) }
+            }
+            try writeAll(compressed)
+        } else {
+            try writeAll(pending)
+        }
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    private func writeAll(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    if errno == EPIPE { throw ThreshError(.io, "output closed (broken pipe)", file: path) }
+                    throw ThreshError(.io, "write failed: \(errnoString())", file: path)
+                }
+                offset += n
+            }
+        }
+    }
+
+    /// Flushes, finishes compression, and (for files) syncs and renames the temporary file into place.
+    public func close() throws {
+        guard !closed else { return }
+        try pushPending(finish: true)
+        closed = true
+        if let temporaryPath {
+            guard fsync(fd) == 0 || errno == EINVAL else { throw ThreshError(.io, "fsync failed: \(errnoString())", file: path) }
+            Glibc.close(fd)
+            guard rename(temporaryPath, path) == 0 else {
+                unlink(temporaryPath)
+                throw ThreshError(.io, "cannot rename into place: \(errnoString())", file: path)
+            }
+        }
+    }
+}

@@ -1,0 +1,251 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+public import ThreshCore
+
+/// Which character encoding a page is in, and how that was found.
+public struct CharsetDecision: Sendable, Equatable {
+    /// Canonical name (`utf-8`, `windows-1252`, `shift_jis`, …).
+    public var name: String
+    /// `bom`, `http`, `meta`, or `detected`.
+    public var source: String
+}
+
+/// Finds a page's encoding (BOM, then HTTP header, then `<meta>`, then detection) and transcodes to UTF-8.
+/// Invalid bytes become U+FFFD: an encoding problem never drops a document.
+///
+/// A class because it caches `iconv` descriptors (C resources) per encoding; not shared across threads.
+public final class CharsetTranscoder {
+    private var converters: [String: iconv_t] = [:]
+
+    public init() {}
+
+    deinit {
+        for (_, cd) in converters { iconv_close(cd) }
+    }
+
+    /// Decides the encoding of `body` given the HTTP Content-Type charset parameter (if any).
+    public func decide(_ body: UnsafeRawBufferPointer, httpCharset: String?, isHTML: Bool) -> CharsetDecision {
+        if body.count >= 3, body[0] == 0xEF, body[1] == 0xBB, body[2] == 0xBF { return .init(name: "utf-8", source: "bom") }
+        if body.count >= 2, body[0] == 0xFF, body[1] == 0xFE { return .init(name: "utf-16le", source: "bom") }
+        if body.count >= 2, body[0] == 0xFE, body[1] == 0xFF { return .init(name: "utf-16be", source: "bom") }
+        if let label = httpCharset, let name = canonicalName(label), isUsable(name) { return .init(name: name, source: "http") }
+        if isHTML, let label = metaCharset(body), let name = canonicalName(label), isUsable(name) {
+            // A page that declares UTF-16 in <meta> while being ASCII-compatible is really UTF-8 (HTML spec).
+            return .init(name: name.hasPrefix("utf-16") ? "utf-8" : name, source: "meta")
+        }
+        return .init(name: detect(body), source: "detected")
+    }
+
+    /// Transcodes `body` to a `String`, replacing invalid sequences with U+FFFD; returns how many were replaced.
+    public func decode(_ body: UnsafeRawBufferPointer, as charset: String) -> (text: String, replaced: Int) {
+        var bytes = body
+        if charset == "utf-8" {
+            if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { bytes = UnsafeRawBufferPointer(rebasing: bytes[3...]) }
+            let invalid = countInvalidUTF8(bytes)
+            return (String(decoding: bytes, as: UTF8.self), invalid)
+        }
+        if charset == "windows-1252" { return (decodeWindows1252(bytes), 0) }
+        return transcodeWithIconv(bytes, from: charset)
+    }
+
+    // MARK: Detection
+
+    /// Valid UTF-8 is UTF-8; text with many NULs at alternating positions is UTF-16; otherwise windows-1252,
+    /// which maps every byte (what browsers assume for Western pages without a declaration).
+    func detect(_ body: UnsafeRawBufferPointer) -> String {
+        let sample = UnsafeRawBufferPointer(rebasing: body[0..<min(body.count, 1 << 16)])
+        var evenNul = 0, oddNul = 0
+        for (i, b) in sample.enumerated() where b == 0 { if i & 1 == 0 { evenNul += 1 } else { oddNul += 1 } }
+        if sample.count >= 16 {
+            if oddNul > sample.count / 4 && evenNul < sample.count / 64 { return "utf-16le" }
+            if evenNul > sample.count / 4 && oddNul < sample.count / 64 { return "utf-16be" }
+        }
+        // Invalid only because the sample cut a sequence at its end still counts as UTF-8.
+        let invalid = countInvalidUTF8(body)
+        if invalid == 0 { return "utf-8" }
+        return "windows-1252"
+    }
+
+    /// The charset declared by a `<meta charset=…>` or `<meta http-equiv=content-type content=…>` tag in the
+    /// first 4 KiB (the HTML prescan window is 1 KiB; many pages declare it later, after long heads).
+    func metaCharset(_ body: UnsafeRawBufferPointer) -> String? {
+        let n = min(body.count, 4096)
+        var lowered = [UInt8](repeating: 0, count: n)
+        for i in 0..<n { let b = body[i]; lowered[i] = (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b }
+        let needle: [UInt8] = Array("<meta".utf8)
+        var i = 0
+        while i + needle.count <= n {
+            if lowered[i] == 0x3C && lowered[i + 1] == needle[1] && lowered[i + 2] == needle[2] && lowered[i + 3] == needle[3] && lowered[i + 4] == needle[4] {
+                var end = i
+                while end < n && lowered[end] != 0x3E { end += 1 }
+                let tag = lowered[i..<end]
+                if let value = charsetValue(in: Array(tag)) { return value }
+                i = end
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    private func charsetValue(in tag: [UInt8]) -> String? {
+        let key: [UInt8] = Array("charset".utf8)
+        var i = 0
+        while i + key.count <= tag.count {
+            if Array(tag[i..<(i + key.count)]) == key {
+                var j = i + key.count
+                while j < tag.count && (tag[j] == 0x20 || tag[j] == 0x09) { j += 1 }
+                if j < tag.count && tag[j] == 0x3D {
+                    j += 1
+                    while j < tag.count && (tag[j] == 0x20 || tag[j] == 0x09 || tag[j] == 0x22 || tag[j] == 0x27) { j += 1 }
+                    var k = j
+                    while k < tag.count, !(tag[k] == 0x22 || tag[k] == 0x27 || tag[k] == 0x20 || tag[k] == 0x3B || tag[k] == 0x2F || tag[k] == 0x3E) { k += 1 }
+                    if k > j { return String(decoding: tag[j..<k], as: UTF8.self) }
+                }
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    // MARK: Names
+
+    /// The canonical name for a label (WHATWG Encoding Standard aliases for the common ones), or nil for
+    /// labels no converter knows.
+    func canonicalName(_ label: String) -> String? {
+        let l = label.trimmingCharacters(in: " \t\"'").lowercased()
+        switch l {
+        case "utf-8", "utf8", "unicode-1-1-utf-8", "x-unicode20utf8": return "utf-8"
+        case "iso-8859-1", "iso8859-1", "latin1", "l1", "ascii", "us-ascii", "windows-1252", "cp1252", "x-cp1252",
+             "iso_8859-1", "iso-ir-100", "cp819", "ansi_x3.4-1968", "": return "windows-1252"
+        case "gb2312", "gbk", "x-gbk", "gb_2312-80", "chinese", "csgb2312", "gb18030": return "gb18030"
+        case "shift_jis", "shift-jis", "sjis", "x-sjis", "ms_kanji", "windows-31j", "cp932": return "shift_jis"
+        case "euc-kr", "ks_c_5601-1987", "windows-949", "cp949", "korean": return "euc-kr"
+        case "big5", "big5-hkscs", "x-x-big5", "cn-big5": return "big5"
+        case "utf-16", "utf-16le": return "utf-16le"
+        case "utf-16be": return "utf-16be"
+        case "tis-620", "iso-8859-11", "windows-874": return "windows-874"
+        default:
+            if l.hasPrefix("windows-125") || l.hasPrefix("iso-8859-") || l.hasPrefix("koi8") || l == "euc-jp" || l == "iso-2022-jp" || l == "macintosh" {
+                return l
+            }
+            if l.hasPrefix("cp125") { return "windows-" + l.dropFirst(2) }
+            return nil
+        }
+    }
+
+    /// The name iconv knows for a canonical name.
+    private func iconvName(_ name: String) -> String {
+        switch name {
+        case "shift_jis": return "CP932"
+        case "euc-kr": return "CP949"
+        case "big5": return "BIG5-HKSCS"
+        case "windows-874": return "CP874"
+        case "macintosh": return "MACINTOSH"
+        default: return name.uppercased()
+        }
+    }
+
+    private func isUsable(_ name: String) -> Bool {
+        if name == "utf-8" || name == "windows-1252" { return true }
+        return converter(for: name) != nil
+    }
+
+    private func converter(for name: String) -> iconv_t? {
+        if let cd = converters[name] { return cd }
+        let cd = iconv_open("UTF-8", iconvName(name))
+        guard let cd, cd != iconv_t(bitPattern: -1) else { return nil }
+        converters[name] = cd
+        return cd
+    }
+
+    // MARK: Transcoding
+
+    private func transcodeWithIconv(_ body: UnsafeRawBufferPointer, from name: String) -> (String, Int) {
+        guard let cd = converter(for: name) else { return (decodeWindows1252(body), 0) }
+        iconv(cd, nil, nil, nil, nil)
+        var out = [UInt8](repeating: 0, count: body.count * 3 + 16)
+        var replaced = 0
+        var inPtr = UnsafeMutablePointer<CChar>(mutating: body.baseAddress?.assumingMemoryBound(to: CChar.self))
+        var inLeft = body.count
+        var produced = 0
+        while inLeft > 0 {
+            if out.count - produced < 16 { out += [UInt8](repeating: 0, count: out.count) }
+            var outLeft = out.count - produced
+            let rc = out.withUnsafeMutableBytes { buf -> Int in
+                var outPtr: UnsafeMutablePointer<CChar>? = (buf.baseAddress! + produced).assumingMemoryBound(to: CChar.self)
+                let r = iconv(cd, &inPtr, &inLeft, &outPtr, &outLeft)
+                produced = buf.count - outLeft
+                return r
+            }
+            if rc == -1 {
+                let e = errno
+                if e == E2BIG { continue }
+                // EILSEQ or EINVAL: an invalid or incomplete sequence becomes U+FFFD and one byte is skipped.
+                if out.count - produced < 3 { out += [UInt8](repeating: 0, count: 64) }
+                out[produced] = 0xEF; out[produced + 1] = 0xBF; out[produced + 2] = 0xBD
+                produced += 3
+                replaced += 1
+                inPtr = inPtr?.advanced(by: 1)
+                inLeft -= 1
+                iconv(cd, nil, nil, nil, nil)
+            }
+        }
+        var text = [UInt8](out[0..<produced])
+        if text.count >= 3, text[0] == 0xEF, text[1] == 0xBB, text[2] == 0xBF { text.removeFirst(3) }
+        return (String(decoding: text, as: UTF8.self), replaced)
+    }
+
+    private static let cp1252High: [UInt32] = [
+        0x20AC, 0x81, 0x201A, 0x192, 0x201E, 0x2026, 0x2020, 0x2021, 0x2C6, 0x2030, 0x160, 0x2039, 0x152, 0x8D, 0x17D, 0x8F,
+        0x90, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x2DC, 0x2122, 0x161, 0x203A, 0x153, 0x9D, 0x17E, 0x178,
+    ]
+
+    /// windows-1252 as the WHATWG Encoding Standard defines it (every byte maps to a character).
+    func decodeWindows1252(_ body: UnsafeRawBufferPointer) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(body.count + body.count / 8)
+        for b in body {
+            if b < 0x80 { out.append(b) }
+            else if b < 0xA0 { appendUTF8(Self.cp1252High[Int(b - 0x80)], to: &out) }
+            else { appendUTF8(UInt32(b), to: &out) }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// Number of invalid sequences in `bytes` as UTF-8 (0 means valid). A sequence cut by the end counts.
+public func countInvalidUTF8(_ bytes: UnsafeRawBufferPointer) -> Int {
+    var invalid = 0
+    var i = 0
+    let n = bytes.count
+    guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return 0 }
+    while i < n {
+        // ASCII fast path, eight bytes at a time.
+        while i + 8 <= n && UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 == 0 { i += 8 }
+        guard i < n else { break }
+        let b = base[i]
+        if b < 0x80 { i += 1; continue }
+        var need = 0
+        var min: UInt32 = 0
+        var scalar: UInt32 = 0
+        switch b {
+        case 0xC2...0xDF: need = 1; scalar = UInt32(b & 0x1F); min = 0x80
+        case 0xE0...0xEF: need = 2; scalar = UInt32(b & 0x0F); min = 0x800
+        case 0xF0...0xF4: need = 3; scalar = UInt32(b & 0x07); min = 0x10000
+        default: invalid += 1; i += 1; continue
+        }
+        var j = 1
+        while j <= need && i + j < n && base[i + j] & 0xC0 == 0x80 {
+            scalar = scalar << 6 | UInt32(base[i + j] & 0x3F)
+            j += 1
+        }
+        if j <= need || scalar < min || scalar > 0x10FFFF || (0xD800...0xDFFF).contains(scalar) {
+            invalid += 1
+            i += max(1, j - (j <= need ? 0 : 0))
+            continue
+        }
+        i += need + 1
+    }
+    return invalid
+}

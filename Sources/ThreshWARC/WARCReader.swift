@@ -1,0 +1,374 @@
+public import ThreshCore
+public import ThreshIO
+
+/// Reads records from a WARC (1.0, 1.1, and the 0.17/0.18 drafts) or ARC file, plain, gzip (per record or
+/// whole file) or zstd, holding at most one record in memory.
+///
+/// Malformed input never stops the reader: each problem is passed to `onProblem` (file, record, offset,
+/// reason) and reading resumes at the next record the framing allows (the next gzip member, or the next
+/// line that starts a record).
+///
+/// ```swift
+/// let reader = try WARCReader(path: "crawl.warc.gz")
+/// while let record = try reader.next() {
+///     if record.type == "response", let block = try reader.readBlock() { … }
+/// }
+/// ```
+public final class WARCReader {
+    public let stream: ArchiveStream
+    public let options: WARCReaderOptions
+    /// Called for every malformed record or stream problem.
+    public var onProblem: ((WARCProblem) -> Void)?
+
+    /// The file name used in messages.
+    public var name: String { stream.name }
+
+    private var recordIndex = 0
+    private var isARC: Bool?
+    /// State of the record last returned by `next()`.
+    private var current: (record: WARCRecord, blockStart: Int64, consumed: Bool, finished: Bool, endOffset: Int64?)?
+    /// Whether the block last returned by `readBlock` was cut short by the end of the file.
+    public private(set) var lastBlockTruncated = false
+
+    public convenience init(path: String, options: WARCReaderOptions = WARCReaderOptions()) throws {
+        try self.init(stream: ArchiveStream(path: path, maximumWindow: options.maximumRecordSize + options.maximumHeaderSize),
+                      options: options)
+    }
+
+    public init(stream: ArchiveStream, options: WARCReaderOptions = WARCReaderOptions()) {
+        self.stream = stream
+        self.options = options
+        stream.onProblem = { [weak self] problem in
+            self?.onProblem?(WARCProblem(reason: problem.reason, error: problem.error))
+        }
+    }
+
+    private func problem(_ reason: String, _ message: String, offset: Int64? = nil) {
+        let place = offset ?? stream.compressedOffset(of: stream.position).offset
+        onProblem?(WARCProblem(reason: reason, error: ThreshError(
+            ThreshError.Code(rawValue: reason), message, file: name, record: recordIndex, offset: place)))
+    }
+
+    // MARK: Records
+
+    /// The next record's header, or nil at the end of the file. The previous record's block, if not read,
+    /// is skipped without being copied.
+    public func next() throws -> WARCRecord? {
+        _ = try finishRecord()
+        current = nil
+        stream.pruneBoundaries()
+        while true {
+            try skipSeparators()
+            if stream.atEnd { return nil }
+            let start = stream.position
+            guard let headerEnd = try findHeaderEnd() else {
+                if stream.atEnd || stream.available == 0 { return nil }
+                let truncated = !(try stream.ensure(options.maximumHeaderSize))
+                if truncated {
+                    problem("truncated-record", "record header cut short by the end of the file")
+                    _ = try stream.skip(Int64(stream.available))
+                    return nil
+                }
+                problem("invalid-header", "record header longer than \(options.maximumHeaderSize) bytes")
+                try resynchronise()
+                continue
+            }
+            guard let record = parseHeader(length: headerEnd, start: start) else {
+                try resynchronise()
+                continue
+            }
+            stream.consume(headerEnd)
+            current = (record, stream.position, false, false, nil)
+            recordIndex += 1
+            return record
+        }
+    }
+
+    /// The current record's block, whole, or nil when it is larger than `maximumRecordSize` (then it is
+    /// skipped and the caller counts it). The bytes are valid until the next call on the reader.
+    /// A block cut short by the end of the file is returned as far as it goes, with `lastBlockTruncated` set.
+    public func readBlock() throws -> UnsafeRawBufferPointer? {
+        guard var state = current, !state.consumed else { return nil }
+        let length = state.record.contentLength
+        guard length <= Int64(options.maximumRecordSize) else { return nil }
+        let complete = try stream.ensure(Int(length))
+        lastBlockTruncated = !complete
+        let count = min(Int(length), stream.available)
+        if !complete {
+            problem("truncated-record", "record block cut short: \(count) of \(length) bytes",
+                    offset: state.record.offset)
+        }
+        state.consumed = true
+        current = state
+        // The view stays valid until the stream is touched again, which only the next call does.
+        let view = UnsafeRawBufferPointer(rebasing: stream.bytes[0..<count])
+        stream.consume(count)
+        if !complete { _ = try stream.skip(Int64(stream.available)) }
+        return view
+    }
+
+    /// Finishes the current record (skipping what was not read, and the separator after it) and returns
+    /// the compressed offset where the record ends, when it is known exactly.
+    public func finishRecord() throws -> Int64? {
+        guard var state = current else { return nil }
+        if state.finished { return state.endOffset }
+        if !state.consumed {
+            let remaining = state.record.contentLength - (stream.position - state.blockStart)
+            let skipped = try stream.skip(max(0, remaining))
+            if skipped < remaining {
+                problem("truncated-record", "record block cut short by the end of the file", offset: state.record.offset)
+            }
+            state.consumed = true
+        }
+        try consumeTrailer(arc: state.record.format == .arc)
+        state.finished = true
+        if stream.compression == .none {
+            state.endOffset = stream.position
+        } else if try stream.atEnd || !stream.ensure(1) {
+            state.endOffset = stream.compressedPosition
+        } else {
+            let (offset, exact) = stream.compressedOffset(of: stream.position)
+            state.endOffset = exact ? offset : nil
+        }
+        current = state
+        return state.endOffset
+    }
+
+    /// Consumes the blank line(s) after a block: CRLF CRLF in WARC, one LF in ARC (tolerating variations).
+    private func consumeTrailer(arc: Bool) throws {
+        try stream.ensure(4)
+        let bytes = stream.bytes
+        var n = 0
+        let limit = arc ? 1 : 4
+        var newlines = 0
+        while n < bytes.count && newlines < (arc ? 1 : 2) && n < limit + 2 {
+            if bytes[n] == 0x0A { newlines += 1; n += 1 } else if bytes[n] == 0x0D { n += 1 } else { break }
+        }
+        stream.consume(n)
+    }
+
+    /// Skips blank lines (and stray whitespace) between records.
+    private func skipSeparators() throws {
+        while try stream.ensure(1) {
+            let bytes = stream.bytes
+            var n = 0
+            while n < bytes.count, bytes[n] == 0x0A || bytes[n] == 0x0D || bytes[n] == 0x20 || bytes[n] == 0x09 { n += 1 }
+            stream.consume(n)
+            if n < bytes.count { return }
+        }
+    }
+
+    /// Length of the header block at the current position (through its blank line; for ARC, the one header
+    /// line), or nil if it does not end within the limit.
+    private func findHeaderEnd() throws -> Int? {
+        var scanned = 0
+        var want = 4096
+        while true {
+            let have = try stream.ensure(want) ? want : stream.available
+            let bytes = stream.bytes
+            let limit = min(have, bytes.count)
+            if scanned == 0 && isARC != false && looksLikeARCHeader(bytes, limit: limit) {
+                if let nl = firstNewline(bytes, from: 0, limit: limit) { return nl + 1 }
+            }
+            var i = scanned
+            while let nl = firstNewline(bytes, from: i, limit: limit) {
+                // A blank line: "\n\n" or "\n\r\n".
+                if nl + 1 < limit && bytes[nl + 1] == 0x0A { return nl + 2 }
+                if nl + 2 < limit && bytes[nl + 1] == 0x0D && bytes[nl + 2] == 0x0A { return nl + 3 }
+                if nl + 2 >= limit { break }
+                i = nl + 1
+            }
+            scanned = max(0, limit - 3)
+            if have < want || want >= options.maximumHeaderSize { return nil }
+            want = min(want * 4, options.maximumHeaderSize)
+        }
+    }
+
+    private func firstNewline(_ bytes: UnsafeRawBufferPointer, from: Int, limit: Int) -> Int? {
+        var i = from
+        while i < limit {
+            if bytes[i] == 0x0A { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    /// Whether the bytes start with an ARC record line: URL, IP, 14-digit date, MIME type, length.
+    private func looksLikeARCHeader(_ bytes: UnsafeRawBufferPointer, limit: Int) -> Bool {
+        guard let nl = firstNewline(bytes, from: 0, limit: min(limit, 8192)) else { return false }
+        let line = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[0..<nl]), as: UTF8.self)
+        return ARCHeaderLine(Substring(line)) != nil
+    }
+
+    private func parseHeader(length: Int, start: Int64) -> WARCRecord? {
+        let bytes = UnsafeRawBufferPointer(rebasing: stream.bytes[0..<length])
+        let (offset, exact) = stream.compressedOffset(of: start)
+        var lines = splitHeaderLines(bytes)
+        guard let first = lines.first else { return nil }
+        if first.hasPrefix("WARC/") {
+            isARC = false
+            lines.removeFirst()
+            var headers: [(name: String, value: String)] = []
+            for line in lines where !line.isEmpty {
+                if let c = line.first, c == " " || c == "\t", !headers.isEmpty {
+                    headers[headers.count - 1].value += " " + line.trimmingSpaces()
+                    continue
+                }
+                guard let colon = line.firstIndex(of: ":") else { continue }
+                headers.append((String(line[..<colon]).trimmingSpaces(), String(line[line.index(after: colon)...]).trimmingSpaces()))
+            }
+            var record = WARCRecord(format: .warc, version: first.trimmingSpaces(), headers: headers, index: recordIndex,
+                                    offset: offset, offsetIsExact: exact, uncompressedOffset: start,
+                                    contentLength: 0, headerLength: length, type: "")
+            record.type = (record.header("WARC-Type") ?? "").lowercased()
+            guard let lengthText = record.header("Content-Length"), let contentLength = Int64(lengthText.trimmingSpaces()),
+                  contentLength >= 0 else {
+                problem("invalid-header", "WARC record without a valid Content-Length", offset: offset)
+                return nil
+            }
+            record.contentLength = contentLength
+            return record
+        }
+        if isARC != false, let arc = ARCHeaderLine(first) {
+            isARC = true
+            var headers: [(name: String, value: String)] = [
+                ("WARC-Type", arc.isFileDescription ? "warcinfo" : "response"),
+                ("WARC-Record-ID", arcRecordID(line: String(first), offset: offset)),
+                ("WARC-Date", arc.isoDate),
+                ("Content-Length", String(arc.length)),
+            ]
+            if !arc.isFileDescription {
+                headers.insert(("WARC-Target-URI", arc.url), at: 1)
+                headers.append(("Content-Type", "application/http; msgtype=response"))
+                headers.append(("WARC-IP-Address", arc.ip))
+            } else {
+                headers.append(("WARC-Filename", arc.url))
+            }
+            headers.append(("ARC-Content-Type", arc.mime))
+            return WARCRecord(format: .arc, version: "ARC", headers: headers, index: recordIndex, offset: offset,
+                              offsetIsExact: exact, uncompressedOffset: start, contentLength: arc.length,
+                              headerLength: length, type: arc.isFileDescription ? "warcinfo" : "response")
+        }
+        let shown = String(first.prefix(60))
+        problem("invalid-record-start", "not a WARC or ARC record: \"\(shown)\"", offset: offset)
+        return nil
+    }
+
+    /// ARC records have no ids; this one is stable: the SHA-1 of the header line and the record's offset.
+    private func arcRecordID(line: String, offset: Int64) -> String {
+        var key = Array(line.utf8)
+        key.append(0)
+        key.append(contentsOf: String(offset).utf8)
+        let digest = key.withUnsafeBytes { SHA1.hash($0) }
+        return "<urn:sha1:\(Base32.encode(digest))>"
+    }
+
+
+    /// Skips ahead to where a record can start: the next compressed member, or the next line that starts
+    /// a WARC or ARC record.
+    private func resynchronise() throws {
+        if stream.compression != .none, try stream.skipToNextMember() { return }
+        // Plain stream (or no further member): scan lines. Consume the current line first.
+        var first = true
+        while try stream.ensure(1) {
+            try stream.ensure(8192)
+            let bytes = stream.bytes
+            var i = 0
+            if first {
+                guard let nl = firstNewline(bytes, from: 0, limit: bytes.count) else {
+                    stream.consume(bytes.count)
+                    continue
+                }
+                i = nl + 1
+                first = false
+            }
+            while i < bytes.count {
+                let rest = UnsafeRawBufferPointer(rebasing: bytes[i...])
+                if rest.count >= 5, rest[0] == 0x57, rest[1] == 0x41, rest[2] == 0x52, rest[3] == 0x43, rest[4] == 0x2F {
+                    stream.consume(i)
+                    return
+                }
+                if isARC == true, rest.count > 16, looksLikeARCHeader(rest, limit: rest.count) {
+                    stream.consume(i)
+                    return
+                }
+                guard let nl = firstNewline(bytes, from: i, limit: bytes.count) else {
+                    // Keep a partial line for the next round if it could still become a record start.
+                    let keep = min(bytes.count - i, 8)
+                    stream.consume(bytes.count - (bytes.count - i < 8 ? keep : 0))
+                    i = bytes.count
+                    break
+                }
+                i = nl + 1
+            }
+            if i >= bytes.count && stream.available == bytes.count { stream.consume(bytes.count) }
+        }
+    }
+}
+
+/// Splits a header block into lines on LF bytes, dropping a CR before each LF. (Splitting a `String` on
+/// "\n" would not work: Swift treats "\r\n" as one character.)
+func splitHeaderLines(_ bytes: UnsafeRawBufferPointer) -> [Substring] {
+    var lines: [Substring] = []
+    var start = 0
+    for i in 0..<bytes.count where bytes[i] == 0x0A {
+        var end = i
+        if end > start && bytes[end - 1] == 0x0D { end -= 1 }
+        lines.append(Substring(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)))
+        start = i + 1
+    }
+    if start < bytes.count {
+        lines.append(Substring(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start...]), as: UTF8.self)))
+    }
+    return lines
+}
+
+/// A parsed ARC v1 or v2 record line.
+struct ARCHeaderLine {
+    var url: String
+    var ip: String
+    var date: String
+    var mime: String
+    var length: Int64
+
+    var isFileDescription: Bool { url.hasPrefix("filedesc:") }
+
+    /// `YYYY-MM-DDThh:mm:ssZ` from the 14-digit ARC date (shorter dates are padded).
+    var isoDate: String { iso8601(fromDigits: date) }
+
+    init?(_ line: Substring) {
+        let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+        guard fields.count >= 5, let length = Int64(fields[fields.count - 1]), length >= 0 else { return nil }
+        if fields.count == 10, fields[2].count >= 12, fields[2].allSatisfy(\.isNumber), Int(fields[4]) != nil {
+            // ARC v2: url ip date mime result checksum location offset filename length
+            url = String(fields[0]); ip = String(fields[1]); date = String(fields[2]); mime = String(fields[3])
+        } else {
+            let dateField = fields[fields.count - 3]
+            guard dateField.count >= 8, dateField.count <= 14, dateField.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+            url = fields[0..<(fields.count - 4)].joined(separator: " ")
+            ip = String(fields[fields.count - 4]); date = String(dateField); mime = String(fields[fields.count - 2])
+        }
+        guard url.contains(":") else { return nil }
+        self.length = length
+    }
+}
+
+/// `YYYY-MM-DDThh:mm:ssZ` from up to 14 digits `YYYYMMDDhhmmss` (missing digits are zeros; month and day ones).
+func iso8601(fromDigits digits: String) -> String {
+    var d = Array(digits.utf8.prefix(14))
+    let pad: [UInt8] = Array("00000101000000".utf8)
+    while d.count < 14 { d.append(pad[d.count]) }
+    let s = String(decoding: d, as: UTF8.self)
+    let c = Array(s)
+    return "\(String(c[0..<4]))-\(String(c[4..<6]))-\(String(c[6..<8]))T\(String(c[8..<10])):\(String(c[10..<12])):\(String(c[12..<14]))Z"
+}
+
+extension StringProtocol {
+    /// The string without leading and trailing spaces and tabs.
+    func trimmingSpaces() -> String {
+        var s = Substring(self)
+        while let f = s.first, f == " " || f == "\t" || f == "\r" { s.removeFirst() }
+        while let l = s.last, l == " " || l == "\t" || l == "\r" { s.removeLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,110 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+public import ArgumentParser
+import ThreshCore
+import ThreshIO
+
+/// Options every stage command shares.
+struct StageOptions: ParsableArguments {
+    @Option(name: [.short, .customLong("output")], help: "Where to write documents ('-' is stdout; .gz/.zst compress).")
+    var output: String = "-"
+
+    @Option(help: "Write the statistics summary as JSON to this file.")
+    var stats: String?
+
+    @Flag(help: "Do not print the statistics summary to stderr.")
+    var quiet = false
+}
+
+/// Writes diagnostics to stderr: each problem once, then a count of how many more of the same kind.
+final class Diagnostics {
+    private var shownPerCode: [String: Int] = [:]
+    private let limitPerCode: Int
+
+    init(limitPerCode: Int = 20) { self.limitPerCode = limitPerCode }
+
+    func report(_ error: ThreshError) {
+        let n = shownPerCode[error.code.rawValue, default: 0]
+        shownPerCode[error.code.rawValue] = n + 1
+        if n < limitPerCode {
+            printError("thresh: \(error)")
+        } else if n == limitPerCode {
+            printError("thresh: further '\(error.code.rawValue)' problems are counted but not shown")
+        }
+    }
+}
+
+/// Prints a line to stderr.
+func printError(_ message: String) {
+    var line = message + "\n"
+    line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+}
+
+/// Whether stderr is a terminal (progress is shown only there).
+var stderrIsTerminal: Bool { isatty(2) != 0 }
+
+/// Monotonic seconds.
+func monotonicSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+/// A progress line on stderr, redrawn at most a few times a second, and only on a terminal.
+final class Progress {
+    private let enabled: Bool
+    private var last = 0.0
+    private let start = monotonicSeconds()
+    private var drawn = false
+
+    init(enabled: Bool = stderrIsTerminal) { self.enabled = enabled }
+
+    func update(_ text: @autoclosure () -> String) {
+        guard enabled else { return }
+        let now = monotonicSeconds()
+        guard now - last >= 0.25 else { return }
+        last = now
+        printRaw("\r\u{1B}[2K" + text() + " [\(format1(now - start)) s]")
+        drawn = true
+    }
+
+    func clear() {
+        if drawn { printRaw("\r\u{1B}[2K") }
+        drawn = false
+    }
+
+    private func printRaw(_ s: String) {
+        var s = s
+        s.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+    }
+}
+
+/// Prints the statistics to stderr (unless quiet) and writes them as JSON when asked.
+func finishStatistics(_ stats: [StageStatistics], options: StageOptions) throws {
+    if !options.quiet {
+        for s in stats { printError(s.summary) }
+    }
+    if let path = options.stats {
+        var object = JSONObject()
+        object["stages"] = .array(stats.map { .object($0.json) })
+        var bytes: [UInt8] = []
+        JSONWriter.write(.object(object), to: &bytes)
+        bytes.append(0x0A)
+        let file = try OutputFile(path: path)
+        try file.write(bytes)
+        try file.close()
+    }
+}
+
+/// Runs a command body, turning `ThreshError`s into one message on stderr and exit code 1.
+func runReportingErrors(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as ThreshError {
+        printError("thresh: error: \(error)")
+        throw ExitCode(error.code == .usage ? 64 : 1)
+    }
+}
+
+extension OnError: ExpressibleByArgument {}

@@ -1,0 +1,137 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Synchronization
+import ThreshCore
+import ThreshIO
+import ThreshWARC
+
+/// `thresh bench`: throughput figures in the same JSON shape as the reference tools' benchmarks, so a
+/// script can run both in one go and print ratios (see scripts/bench-warc).
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure throughput (JSON lines on stdout; compare with scripts/bench-*).",
+        subcommands: [BenchWarc.self, BenchJSONL.self])
+}
+
+struct BenchWarc: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "warc",
+        abstract: "Iterate responses with HTTP parsed and payload read (as FastWARC's benchmark), and produce documents.")
+
+    @Argument(help: "Archive files; with --threads, files are spread over threads.")
+    var inputs: [String]
+
+    @Option(help: "Passes over the input.")
+    var repeat_: Int = 1
+
+    @Option(help: "Threads for the documents measurement (one file per task).")
+    var threads: Int = 1
+
+    @Option(help: "What to measure: iterate (responses + payload), documents (thresh warc without output), or both.")
+    var mode: String = "both"
+
+    enum CodingKeys: String, CodingKey { case inputs, repeat_ = "repeat", threads, mode }
+
+    func run() throws {
+        var inputBytes: Int64 = 0
+        for input in inputs {
+            var info = stat()
+            if stat(input, &info) == 0 { inputBytes += Int64(info.st_size) }
+        }
+        if mode == "iterate" || mode == "both" {
+            let start = monotonicSeconds()
+            var responses = 0
+            var payloadBytes = 0
+            for _ in 0..<repeat_ {
+                for input in inputs {
+                    let reader = try WARCReader(path: input)
+                    while let record = try reader.next() {
+                        guard record.type == "response" else { continue }
+                        guard let block = try reader.readBlock() else { continue }
+                        if let head = HTTPHead.parse(block) { payloadBytes += block.count - head.length } else { payloadBytes += block.count }
+                        responses += 1
+                    }
+                }
+            }
+            let seconds = monotonicSeconds() - start
+            printJSON(["tool": "thresh", "measure": "iterate", "responses": "\(responses)", "payload_bytes": "\(payloadBytes)",
+                       "seconds": format3(seconds), "responses_per_s": format1(Double(responses) / seconds),
+                       "input_mb_per_s": format1(Double(inputBytes * Int64(repeat_)) / seconds / 1e6)])
+        }
+        if mode == "documents" || mode == "both" {
+            let tasks = (0..<repeat_).flatMap { _ in inputs }
+            let totals = Mutex<(documents: Int, textBytes: Int64)>((0, 0))
+            let next = Atomic<Int>(0)
+            let start = monotonicSeconds()
+            let workers = max(1, threads)
+            DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                while true {
+                    let i = next.add(1, ordering: .relaxed).oldValue
+                    guard i < tasks.count else { break }
+                    let ingest = WARCIngest()
+                    var documents = 0
+                    var bytes: Int64 = 0
+                    var line: [UInt8] = []
+                    try? ingest.process(path: tasks[i]) { document in
+                        line.removeAll(keepingCapacity: true)
+                        document.write(to: &line)  // serialised as the command would, not written
+                        documents += 1
+                        bytes += Int64(line.count)
+                    }
+                    totals.withLock { $0.documents += documents; $0.textBytes += bytes }
+                }
+            }
+            let seconds = monotonicSeconds() - start
+            let (documents, jsonBytes) = totals.withLock { ($0.documents, $0.textBytes) }
+            printJSON(["tool": "thresh", "measure": "documents", "threads": "\(workers)", "documents": "\(documents)",
+                       "jsonl_bytes": "\(jsonBytes)", "seconds": format3(seconds),
+                       "documents_per_s": format1(Double(documents) / seconds),
+                       "input_mb_per_s": format1(Double(inputBytes * Int64(repeat_)) / seconds / 1e6)])
+        }
+    }
+}
+
+struct BenchJSONL: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "jsonl",
+        abstract: "Parse and serialise JSONL documents with Thresh's codec and with Foundation's JSONSerialization.")
+
+    @Argument(help: "A JSONL file (plain, .gz or .zst).")
+    var input: String
+
+    func run() throws {
+        var lines: [[UInt8]] = []
+        let reader = LineReader(try DecompressingReader(path: input))
+        while let line = try reader.nextLine({ Array($0) }) { if !line.isEmpty { lines.append(line) } }
+        let bytes = lines.reduce(0) { $0 + $1.count }
+
+        var start = monotonicSeconds()
+        var out: [UInt8] = []
+        for line in lines {
+            let document = try line.withUnsafeBytes { try Document.parse($0) }
+            out.removeAll(keepingCapacity: true)
+            document.write(to: &out)
+        }
+        let threshSeconds = monotonicSeconds() - start
+
+        start = monotonicSeconds()
+        for line in lines {
+            let object = try JSONSerialization.jsonObject(with: Data(line))
+            _ = try JSONSerialization.data(withJSONObject: object)
+        }
+        let foundationSeconds = monotonicSeconds() - start
+        printJSON(["documents": "\(lines.count)", "mb": format1(Double(bytes) / 1e6),
+                   "thresh_mb_per_s": format1(Double(bytes) / threshSeconds / 1e6),
+                   "foundation_mb_per_s": format1(Double(bytes) / foundationSeconds / 1e6),
+                   "ratio": format1(foundationSeconds / threshSeconds)])
+    }
+}
+
+func printJSON(_ pairs: KeyValuePairs<String, String>) {
+    var o = JSONObject()
+    for (k, v) in pairs {
+        if let _ = Double(v), !v.isEmpty { o[k] = .number(v) } else { o[k] = .string(v) }
+    }
+    print(JSONWriter.string(.object(o)))
+}

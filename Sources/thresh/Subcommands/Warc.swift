@@ -1,0 +1,219 @@
+import ArgumentParser
+import ThreshCore
+import ThreshIO
+import ThreshWARC
+
+/// `thresh warc`: archives to documents, plus `index`, `check` and `list` over archives.
+struct Warc: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Read WARC/ARC archives: documents (default), a CDXJ index, digest checks, or a record listing.",
+        subcommands: [WarcDocuments.self, WarcIndex.self, WarcCheck.self, WarcList.self],
+        defaultSubcommand: WarcDocuments.self
+    )
+}
+
+/// Options of the record reader shared by the `warc` subcommands.
+struct ReaderOptions: ParsableArguments {
+    @Option(help: "Largest record block read into memory, in bytes; larger records are skipped and counted.")
+    var maxRecordSize: Int = 16 << 20
+
+    var readerOptions: WARCReaderOptions { WARCReaderOptions(maximumRecordSize: maxRecordSize) }
+
+    func validate() throws {
+        if maxRecordSize < 1024 { throw ValidationError("--max-record-size must be at least 1024") }
+    }
+}
+
+struct WarcDocuments: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "documents",
+        abstract: "Write one document per HTML or text response (WET conversion records give their text).",
+        discussion: """
+            Formats are recognised from content: WARC 1.0/1.1 (and 0.17/0.18), ARC, plain, gzip per record \
+            or whole file, zstd (with a dictionary frame). Records are filtered by type, size, HTTP status and \
+            media type before their payload is decoded. Malformed records are reported on stderr with file, \
+            record and offset, counted, and skipped.
+            """)
+
+    @Argument(help: "Archive files ('-' is stdin).")
+    var inputs: [String]
+
+    @Option(help: "Record types that become documents (comma-separated).")
+    var types: String = "response,resource,conversion"
+
+    @Option(help: "Media types kept (comma-separated).")
+    var mime: String = "text/html,application/xhtml+xml,text/plain"
+
+    @Option(help: "HTTP statuses kept (comma-separated), or 'any'.")
+    var status: String = "200"
+
+    @Option(help: "The 'source' field of every document.")
+    var source: String = "cc"
+
+    @Flag(help: "Verify block and payload digests; failing records are dropped and counted.")
+    var verifyDigests = false
+
+    @OptionGroup var reader: ReaderOptions
+    @OptionGroup var options: StageOptions
+
+    func validate() throws {
+        if inputs.isEmpty { throw ValidationError("name at least one archive file ('-' for stdin)") }
+        if status != "any" && parsedStatuses == nil { throw ValidationError("--status takes comma-separated codes or 'any'") }
+    }
+
+    var parsedStatuses: Set<Int>? {
+        if status == "any" { return nil }
+        let codes = status.split(separator: ",").compactMap { Int($0.trimmingSpacesCLI()) }
+        return codes.isEmpty ? nil : Set(codes)
+    }
+
+    func run() throws {
+        try runReportingErrors {
+            var ingestOptions = WARCIngestOptions()
+            ingestOptions.recordTypes = Set(types.split(separator: ",").map { $0.trimmingSpacesCLI().lowercased() })
+            ingestOptions.mimeTypes = Set(mime.split(separator: ",").map { $0.trimmingSpacesCLI().lowercased() })
+            ingestOptions.statuses = parsedStatuses
+            ingestOptions.reader = reader.readerOptions
+            ingestOptions.verifyDigests = verifyDigests
+            ingestOptions.source = source
+            let ingest = WARCIngest(options: ingestOptions)
+            let diagnostics = Diagnostics()
+            ingest.onProblem = { diagnostics.report($0) }
+            let writer = try DocumentWriter(path: options.output)
+            let progress = Progress()
+            for input in inputs {
+                try ingest.process(path: input) { document in
+                    try writer.write(document)
+                    progress.update("warc: \(input): \(writer.count) documents")
+                }
+            }
+            progress.clear()
+            try writer.close()
+            try finishStatistics([ingest.statistics], options: options)
+        }
+    }
+}
+
+struct WarcIndex: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "index",
+        abstract: "Write a CDXJ index (SURT key, timestamp, JSON with url, mime, status, digest, length, offset, filename).")
+
+    @Argument(help: "Archive files.")
+    var inputs: [String]
+
+    @Flag(help: "Index request and metadata records too.")
+    var all = false
+
+    @Option(name: [.short, .customLong("output")], help: "Where to write the index ('-' is stdout).")
+    var output: String = "-"
+
+    @OptionGroup var reader: ReaderOptions
+
+    func run() throws {
+        try runReportingErrors {
+            let out = try OutputFile(path: output)
+            let diagnostics = Diagnostics()
+            var entries: [CDXJEntry] = []
+            for input in inputs {
+                let filename = String(input.split(separator: "/").last ?? Substring(input))
+                entries += try CDXJIndexer.index(path: input, filename: filename, includeAll: all, options: reader.readerOptions) {
+                    diagnostics.report($0.error)
+                }
+            }
+            for entry in entries.sorted() { try out.write(entry.line + "\n") }
+            try out.close()
+        }
+    }
+}
+
+struct WarcCheck: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Verify block and payload digests of every record (as 'warcio check -v'); exit 1 if any fails.")
+
+    @Argument(help: "Archive files.")
+    var inputs: [String]
+
+    @OptionGroup var reader: ReaderOptions
+
+    func run() throws {
+        var failed = false
+        try runReportingErrors {
+            let out = try OutputFile(path: "-")
+            let diagnostics = Diagnostics()
+            for input in inputs {
+                try out.write(input + "\n")
+                let warc = try WARCReader(path: input, options: reader.readerOptions)
+                warc.onProblem = { diagnostics.report($0.error) }
+                while let record = try warc.next() {
+                    try out.write("  offset \(record.offset) WARC-Record-ID \(record.recordID ?? "-") \(record.type)\n")
+                    guard let block = try warc.readBlock() else {
+                        try out.write("    not checked (record larger than --max-record-size)\n")
+                        continue
+                    }
+                    let verdict = DigestVerifier.check(record, block: block)
+                    if !verdict.passed { failed = true }
+                    try out.write("    \(verdict.summary)\n")
+                }
+            }
+            try out.close()
+        }
+        if failed { throw ExitCode(1) }
+    }
+}
+
+struct WarcList: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract: "One JSON line per record: offset, length, type, uri, id, content length, digests, HTTP status.")
+
+    @Argument(help: "Archive file.")
+    var input: String
+
+    @OptionGroup var reader: ReaderOptions
+
+    func run() throws {
+        try runReportingErrors {
+            let out = try OutputFile(path: "-")
+            let diagnostics = Diagnostics()
+            let warc = try WARCReader(path: input, options: reader.readerOptions)
+            warc.onProblem = { diagnostics.report($0.error) }
+            for line in try listRecords(warc) { try out.write(line + "\n") }
+            try out.close()
+        }
+    }
+}
+
+/// The record listing shared by `thresh warc list` and the tests' comparison with warcio.
+func listRecords(_ warc: WARCReader) throws -> [String] {
+    var lines: [String] = []
+    while let record = try warc.next() {
+        var o = JSONObject()
+        o["offset"] = .int(record.offset)
+        o["type"] = .string(record.type)
+        o["uri"] = record.targetURI.map(JSONValue.string) ?? .null
+        o["id"] = record.recordID.map(JSONValue.string) ?? .null
+        o["content_length"] = .int(record.contentLength)
+        o["block_digest"] = record.header("WARC-Block-Digest").map(JSONValue.string) ?? .null
+        o["payload_digest"] = record.header("WARC-Payload-Digest").map(JSONValue.string) ?? .null
+        var status: JSONValue = .null
+        if record.hasHTTPBlock, let block = try warc.readBlock(), let head = HTTPHead.parse(block) {
+            status = head.secondToken.map(JSONValue.string) ?? .null
+        }
+        o["status"] = status
+        let end = try warc.finishRecord()
+        o["length"] = end.map { .int($0 - record.offset) } ?? .null
+        lines.append(JSONWriter.string(.object(o)))
+    }
+    return lines
+}
+
+extension Substring {
+    func trimmingSpacesCLI() -> String {
+        var s = self
+        while let f = s.first, f == " " { s.removeFirst() }
+        while let l = s.last, l == " " { s.removeLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,16 @@
+import ArgumentParser
+
+@main
+struct Thresh: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "thresh",
+        abstract: "Turn web archives into language-model training corpora.",
+        discussion: """
+            Every stage reads and writes JSONL documents ('-' is stdin/stdout; .gz and .zst are \
+            compressed and detected from content when read). Statistics go to stderr at the end; \
+            --stats FILE writes them as JSON.
+            """,
+        version: "0.1.0",
+        subcommands: [Cat.self, Warc.self, Bench.self, Samples.self]
+    )
+}
