@@ -241,6 +241,14 @@ public final class ArchiveStream {
     private func decodeMore() throws {
         switch mode {
         case .plain:
+            if rawStart < rawEnd {
+                // Bytes read ahead while detecting the format come first.
+                let n = min(rawEnd - rawStart, decodedTail.count)
+                decodedTail.baseAddress!.copyMemory(from: raw.baseAddress! + rawStart, byteCount: n)
+                rawStart += n
+                decEnd += n
+                return
+            }
             let n = try file.read(into: decodedTail)
             if n == 0 { decodedEOF = true } else { decEnd += n }
         case .gzipWhole:

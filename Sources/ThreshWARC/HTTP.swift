@@ -12,7 +12,7 @@ public struct HTTPHead: Sendable {
 
     /// The status code of a response (nil for requests and unparsable lines).
     public var status: Int? {
-        guard firstLine.hasPrefix("HTTP/") else { return nil }
+        guard firstLine.hasPrefix("HTTP") else { return nil }
         let parts = firstLine.split(separator: " ", maxSplits: 2)
         guard parts.count >= 2, let code = Int(parts[1]), (100...999).contains(code) else { return nil }
         return code
@@ -52,15 +52,15 @@ public struct HTTPHead: Sendable {
         while i < n {
             guard let p = memchrByte(base + i, 0x0A, n - i) else { break }
             let nl = base.distance(to: p)
-            if nl + 1 < n && base[nl + 1] == 0x0A { end = nl + 2; break }
-            if nl + 2 < n && base[nl + 1] == 0x0D && base[nl + 2] == 0x0A { end = nl + 3; break }
+            if let blankEnd = blankLineEnd(block, afterNewline: nl, limit: n) { end = blankEnd; break }
             i = nl + 1
         }
         let headLength = end ?? n
         var lines = splitHeaderLines(UnsafeRawBufferPointer(rebasing: block[0..<headLength]))
         guard let first = lines.first else { return nil }
         let firstLine = first.trimmingSpaces()
-        let isResponse = firstLine.hasPrefix("HTTP/")
+        // "HTTP/1.1 200 OK", and lenient with misspelt versions ("HTTPX/1.1") as warcio is.
+        let isResponse = firstLine.hasPrefix("HTTP")
         let tokens = firstLine.split(separator: " ")
         let isRequest = tokens.count >= 3 && tokens[tokens.count - 1].hasPrefix("HTTP/")
         guard isResponse || isRequest else { return nil }

@@ -120,11 +120,13 @@ public final class WARCReader {
             }
             state.consumed = true
         }
+        let blockEnd = stream.position
         try consumeTrailer(arc: state.record.format == .arc)
         state.finished = true
         if stream.compression == .none {
-            state.endOffset = stream.position
-        } else if try stream.atEnd || !stream.ensure(1) {
+            // As warcio counts it in plain files: header and block, without the separator after it.
+            state.endOffset = blockEnd
+        } else if try endsStream() {
             state.endOffset = stream.compressedPosition
         } else {
             let (offset, exact) = stream.compressedOffset(of: stream.position)
@@ -145,6 +147,23 @@ public final class WARCReader {
             if bytes[n] == 0x0A { newlines += 1; n += 1 } else if bytes[n] == 0x0D { n += 1 } else { break }
         }
         stream.consume(n)
+    }
+
+    /// After a record in a compressed file: skips what is left of its member's separators; true if the stream ends.
+    private func endsStream() throws -> Bool {
+        try skipSeparatorsWithinMember()
+        if stream.atEnd { return true }
+        return try !stream.ensure(1)
+    }
+
+    /// Skips whitespace left in the current compressed member after a record (extra newlines some writers
+    /// add), so that the record's end is the next member's start.
+    private func skipSeparatorsWithinMember() throws {
+        while try stream.ensure(1), !stream.atMemberStart {
+            let b = stream.bytes[0]
+            guard b == 0x0A || b == 0x0D || b == 0x20 || b == 0x09 else { return }
+            stream.consume(1)
+        }
     }
 
     /// Skips blank lines (and stray whitespace) between records.
@@ -172,10 +191,8 @@ public final class WARCReader {
             }
             var i = scanned
             while let nl = firstNewline(bytes, from: i, limit: limit) {
-                // A blank line: "\n\n" or "\n\r\n".
-                if nl + 1 < limit && bytes[nl + 1] == 0x0A { return nl + 2 }
-                if nl + 2 < limit && bytes[nl + 1] == 0x0D && bytes[nl + 2] == 0x0A { return nl + 3 }
-                if nl + 2 >= limit { break }
+                if let end = blankLineEnd(bytes, afterNewline: nl, limit: limit) { return end }
+                if nl + 3 >= limit { break }
                 i = nl + 1
             }
             scanned = max(0, limit - 3)
@@ -306,6 +323,14 @@ public final class WARCReader {
     }
 }
 
+/// If a blank line ("\n", or CRs then "\n", as some writers double the CR) follows the newline at `nl`,
+/// the offset just past it.
+func blankLineEnd(_ bytes: UnsafeRawBufferPointer, afterNewline nl: Int, limit: Int) -> Int? {
+    var j = nl + 1
+    while j < limit && j - nl <= 3 && bytes[j] == 0x0D { j += 1 }
+    return j < limit && bytes[j] == 0x0A ? j + 1 : nil
+}
+
 /// Splits a header block into lines on LF bytes, dropping a CR before each LF. (Splitting a `String` on
 /// "\n" would not work: Swift treats "\r\n" as one character.)
 func splitHeaderLines(_ bytes: UnsafeRawBufferPointer) -> [Substring] {
@@ -313,7 +338,7 @@ func splitHeaderLines(_ bytes: UnsafeRawBufferPointer) -> [Substring] {
     var start = 0
     for i in 0..<bytes.count where bytes[i] == 0x0A {
         var end = i
-        if end > start && bytes[end - 1] == 0x0D { end -= 1 }
+        while end > start && bytes[end - 1] == 0x0D { end -= 1 }
         lines.append(Substring(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)))
         start = i + 1
     }
@@ -338,18 +363,19 @@ struct ARCHeaderLine {
 
     init?(_ line: Substring) {
         let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-        guard fields.count >= 5, let length = Int64(fields[fields.count - 1]), length >= 0 else { return nil }
+        // A negative length (seen in damaged ARC files) is read as an empty block, as warcio does.
+        guard fields.count >= 5, let length = Int64(fields[fields.count - 1]) else { return nil }
         if fields.count == 10, fields[2].count >= 12, fields[2].allSatisfy(\.isNumber), Int(fields[4]) != nil {
             // ARC v2: url ip date mime result checksum location offset filename length
             url = String(fields[0]); ip = String(fields[1]); date = String(fields[2]); mime = String(fields[3])
         } else {
             let dateField = fields[fields.count - 3]
-            guard dateField.count >= 8, dateField.count <= 14, dateField.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+            guard dateField.count >= 8, dateField.count <= 20, dateField.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
             url = fields[0..<(fields.count - 4)].joined(separator: " ")
             ip = String(fields[fields.count - 4]); date = String(dateField); mime = String(fields[fields.count - 2])
         }
         guard url.contains(":") else { return nil }
-        self.length = length
+        self.length = max(0, length)
     }
 }
 

@@ -38,6 +38,8 @@ public struct WARCRecord: Sendable {
     public var targetURI: String? {
         guard var uri = header("WARC-Target-URI") else { return nil }
         if uri.hasPrefix("<") && uri.hasSuffix(">") && uri.count >= 2 { uri = String(uri.dropFirst().dropLast()) }
+        // Spaces are not valid in a URI; encode them as warcio does.
+        if uri.contains(" ") { uri = uri.split(separator: " ", omittingEmptySubsequences: false).joined(separator: "%20") }
         return uri
     }
 

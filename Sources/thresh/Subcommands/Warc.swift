@@ -179,34 +179,10 @@ struct WarcList: ParsableCommand {
             let diagnostics = Diagnostics()
             let warc = try WARCReader(path: input, options: reader.readerOptions)
             warc.onProblem = { diagnostics.report($0.error) }
-            for line in try listRecords(warc) { try out.write(line + "\n") }
+            for entry in try WARCListing.entries(warc) { try out.write(JSONWriter.string(.object(entry)) + "\n") }
             try out.close()
         }
     }
-}
-
-/// The record listing shared by `thresh warc list` and the tests' comparison with warcio.
-func listRecords(_ warc: WARCReader) throws -> [String] {
-    var lines: [String] = []
-    while let record = try warc.next() {
-        var o = JSONObject()
-        o["offset"] = .int(record.offset)
-        o["type"] = .string(record.type)
-        o["uri"] = record.targetURI.map(JSONValue.string) ?? .null
-        o["id"] = record.recordID.map(JSONValue.string) ?? .null
-        o["content_length"] = .int(record.contentLength)
-        o["block_digest"] = record.header("WARC-Block-Digest").map(JSONValue.string) ?? .null
-        o["payload_digest"] = record.header("WARC-Payload-Digest").map(JSONValue.string) ?? .null
-        var status: JSONValue = .null
-        if record.hasHTTPBlock, let block = try warc.readBlock(), let head = HTTPHead.parse(block) {
-            status = head.secondToken.map(JSONValue.string) ?? .null
-        }
-        o["status"] = status
-        let end = try warc.finishRecord()
-        o["length"] = end.map { .int($0 - record.offset) } ?? .null
-        lines.append(JSONWriter.string(.object(o)))
-    }
-    return lines
 }
 
 extension Substring {
