@@ -207,6 +207,33 @@ public enum Base32 {
     }
 }
 
+/// RFC 4648 base64, standard or URL-safe alphabet, padding optional (decoding only).
+public enum Base64 {
+    public static func decode(_ text: String) -> [UInt8]? {
+        var out: [UInt8] = []
+        var buffer: UInt32 = 0
+        var bits = 0
+        for c in text.utf8 where c != UInt8(ascii: "=") {
+            let v: UInt8
+            switch c {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): v = c - 65
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): v = c - 97 + 26
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): v = c - 48 + 52
+            case UInt8(ascii: "+"), UInt8(ascii: "-"): v = 62
+            case UInt8(ascii: "/"), UInt8(ascii: "_"): v = 63
+            default: return nil
+            }
+            buffer = buffer << 6 | UInt32(v)
+            bits += 6
+            if bits >= 8 {
+                out.append(UInt8(buffer >> UInt32(bits - 8) & 0xFF))
+                bits -= 8
+            }
+        }
+        return out
+    }
+}
+
 /// Lowercase hexadecimal.
 public func hexString(_ bytes: [UInt8]) -> String {
     let digits = Array("0123456789abcdef".utf8)

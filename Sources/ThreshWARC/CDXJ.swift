@@ -40,6 +40,8 @@ public enum SURT {
             query = String(rest[rest.index(after: q)...])
         }
         if path.isEmpty { path = "/" }
+        // The surt library drops a trailing slash (but keeps the root path).
+        if path.count > 1 && path.hasSuffix("/") { path.removeLast() }
         var keyText = host + ")" + path.lowercased()
         if let query, !query.isEmpty {
             let args = query.lowercased().split(separator: "&", omittingEmptySubsequences: false).map(String.init).sorted()

@@ -40,11 +40,18 @@ public final class WARCIngest {
         let started = monotonicNow()
         let reader = try WARCReader(path: path, options: options.reader)
         var readingBlock = false
+        var blockProblemCounted = false
         reader.onProblem = { [unowned self] problem in
-            // A problem inside a record already counted as read replaces its fate; any other is a lost record.
-            if !readingBlock { statistics.documentsIn += 1 }
-            statistics.drop(problem.reason)
             onProblem?(problem.error)
+            // A problem inside a record already counted as read decides its fate (once); any other problem
+            // is a record lost to damage, counted as read and dropped.
+            if readingBlock {
+                if blockProblemCounted { return }
+                blockProblemCounted = true
+            } else {
+                statistics.documentsIn += 1
+            }
+            statistics.drop(problem.reason)
         }
         defer {
             statistics.bytesIn += reader.stream.compressedPosition
@@ -64,9 +71,10 @@ public final class WARCIngest {
                 continue
             }
             readingBlock = true
+            blockProblemCounted = false
             let block = try reader.readBlock()
             readingBlock = false
-            guard let block, !reader.lastBlockTruncated else { continue }  // counted by onProblem
+            guard let block, !reader.lastBlockTruncated, !blockProblemCounted else { continue }  // counted by onProblem
             if let document = try makeDocument(record, block: block, path: path) {
                 try emit(document)
                 statistics.documentsOut += 1

@@ -1,0 +1,189 @@
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+import ThreshCore
+import ThreshIO
+@testable import ThreshWARC
+import ThreshTestSupport
+
+/// Every archive under ../shared/data/warc, read by Thresh and compared with warcio's listing of it
+/// (Tests/Fixtures/warcio-listings, made by scripts/make-warc-fixtures).
+@Suite(.enabled(if: TestPaths.sharedDataAvailable, "../shared/data is not beside the repository"))
+struct RealArchiveTests {
+    static let listingNames: [String] = {
+        let dir = TestPaths.fixtures + "/warcio-listings"
+        return (try? listDirectory(dir))?.filter { $0.hasSuffix(".jsonl") }.sorted() ?? []
+    }()
+
+    /// Where Thresh and warcio legitimately differ, field by field, and why. Everything else must match.
+    static let knownDifferences: [String: (fields: Set<String>, why: String)] = [
+        "warcio__bad.arc.jsonl": (["content_length", "length"], "ARC length -1: warcio keeps -1 and spans to the next line; Thresh reads an empty block"),
+        "warcio__example.arc.jsonl": (["length"], "warcio counts the newline after an ARC filedesc block in its length"),
+        "warcio__example-space-in-url.arc.jsonl": (["length"], "same ARC filedesc newline"),
+        "warcio__example-wrong-chunks.warc.gz.jsonl": (["length"], "Content-Length overruns the gzip member; warcio cuts at the member, Thresh reports the record as malformed"),
+    ]
+
+    static func archivePath(forListing name: String) -> String {
+        let stem = String(name.dropLast(".jsonl".count))
+        guard let sep = stem.firstRange(of: "__") else { return stem }
+        return TestPaths.sharedData + "/warc/" + stem[..<sep.lowerBound] + "/" + stem[sep.upperBound...]
+    }
+
+    @Test func everyArchiveHasAListing() throws {
+        let archives = try listDirectory(TestPaths.sharedData + "/warc").flatMap { dir in
+            (try? listDirectory(TestPaths.sharedData + "/warc/" + dir))?.map { dir + "__" + $0 } ?? []
+        }.filter { !$0.hasSuffix(".md") && !$0.hasSuffix(".cdx") && !$0.hasSuffix(".cdxj") && !$0.hasSuffix(".paths.gz") && !$0.hasSuffix("manifest.json.gz") }
+        #expect(archives.count >= 60)
+        for a in archives { #expect(Self.listingNames.contains(a + ".jsonl"), "no warcio listing for \(a)") }
+    }
+
+    @Test(arguments: listingNames)
+    func recordsMatchWarcio(listing: String) throws {
+        let expected = try readJSONLines(TestPaths.fixtures + "/warcio-listings/" + listing)
+        let reader = try WARCReader(path: Self.archivePath(forListing: listing))
+        var problems: [WARCProblem] = []
+        reader.onProblem = { problems.append($0) }
+        let actual = try WARCListing.entries(reader)
+        #expect(actual.count >= expected.count, "\(listing): Thresh read \(actual.count) records, warcio \(expected.count)")
+        let isARC = listing.contains(".arc")
+        let skip = Self.knownDifferences[listing]?.fields ?? []
+        for (i, want) in expected.enumerated() where i < actual.count {
+            for key in ["offset", "type", "uri", "id", "content_length", "block_digest", "payload_digest", "status", "length"] {
+                if skip.contains(key) && (key != "length" || i == 0 || listing.contains("bad.arc")) { continue }
+                if key == "id" && isARC { continue }  // warcio invents random ids for ARC records
+                if key == "length", let n = want[key]?.intValue, n < 0 { continue }  // warcio's negative lengths
+                #expect(actual[i][key] == want[key], "\(listing) record \(i) \(key)")
+            }
+        }
+    }
+
+    @Test func ianaIndexMatchesPywbFieldForField() throws {
+        let path = TestPaths.sharedData + "/warc/pywb/iana.warc.gz"
+        let entries = try CDXJIndexer.index(path: path, filename: "iana.warc.gz")
+        let expected = String(decoding: try readFile(TestPaths.sharedData + "/warc/pywb/iana.cdxj"), as: UTF8.self)
+            .split(separator: "\n").map(String.init)
+        #expect(entries.count == 171)
+        #expect(entries.map(\.line) == expected)
+    }
+
+    @Test(arguments: ["warcio/example-digest.warc", "pywb/example-extra.warc", "resiliparse/clueweb-quirk.warc.gz",
+                      "resiliparse/warcfile.warc.gz", "pywb/iana.warc.gz", "warcio/example-trunc.warc", "warcio/example.warc.gz",
+                      "webarchive-discovery/BL-20140325121225068-00000-32090_opera_8443.warc.gz"])
+    func digestVerdictsAgreeWithWarcioCheck(archive: String) throws {
+        let listing = try readFile(TestPaths.fixtures + "/warcio-check/" + archive.replacingFirstSlash() + ".txt")
+        // warcio prints one "  offset …" line per record, then one or more verdict lines.
+        var verdicts: [String] = []
+        for line in String(decoding: listing, as: UTF8.self).split(separator: "\n") {
+            if line.hasPrefix("  offset") { verdicts.append("unchecked"); continue }
+            guard line.hasPrefix("    "), !verdicts.isEmpty else { continue }
+            if line.contains("failed") { verdicts[verdicts.count - 1] = "fail" }
+            else if line.contains("digest pass") && verdicts.last != "fail" { verdicts[verdicts.count - 1] = "pass" }
+        }
+        let reader = try WARCReader(path: TestPaths.sharedData + "/warc/" + archive)
+        var mine: [String] = []
+        while let record = try reader.next() {
+            guard let block = try reader.readBlock() else { continue }
+            let verdict = DigestVerifier.check(record, block: block)
+            mine.append(!verdict.passed ? "fail" : (verdict.checked.isEmpty ? "unchecked" : "pass"))
+        }
+        #expect(mine.count >= verdicts.count)
+        #expect(Array(mine.prefix(verdicts.count)) == verdicts, "\(archive)")
+    }
+
+    @Test func contentCodingsDecodeToTheSamePage() throws {
+        var bodies: [String: String] = [:]
+        for coding in ["none", "gzip", "brotli"] {
+            let ingest = WARCIngest()
+            try ingest.process(path: TestPaths.sharedData + "/warc/webarchive-discovery/transfer_compression_\(coding).warc.gz") { doc in
+                if doc.meta["warc_type"] == .string("response") { bodies[coding] = doc.text }
+            }
+        }
+        #expect(bodies["none"] != nil && !(bodies["none"]!.isEmpty))
+        #expect(bodies["gzip"] == bodies["none"])
+        #expect(bodies["brotli"] == bodies["none"])
+    }
+
+    @Test(arguments: ["pywb/iana.warc.gz", "warcio/example-iana.org-chunked.warc", "resiliparse/warcfile.warc",
+                      "chatnoir-copycat/clueweb-09-sample__en0000__00.warc.gz", "warcio/example.arc.gz"])
+    func readingIsIndependentOfHowBytesArrive(archive: String) throws {
+        let bytes = try readFile(TestPaths.sharedData + "/warc/" + archive)
+        func listing(_ piece: Int) throws -> [JSONObject] {
+            let stream = try ArchiveStream(source: DripSource(bytes, piece: piece))
+            return try WARCListing.entries(WARCReader(stream: stream))
+        }
+        let whole = try listing(1 << 24)
+        #expect(!whole.isEmpty)
+        #expect(try listing(1) == whole)
+        #expect(try listing(4093) == whole)
+    }
+
+    @Test(arguments: ["warcio/example-bad-non-chunked.warc.gz", "warcio/example-wrong-chunks.warc.gz", "warcio/example-trunc.warc",
+                      "resiliparse/clipped.warc.gz", "webarchive-commons/format__gzip__double-single-inflate-error.gz",
+                      "webarchive-commons/resource__html__link-extraction-test.warc", "cc_net/sample.warc.wet",
+                      "chatnoir-copycat/cc-arc-sample__small-sample-1213893279526_0.arc", "warcio/bad.arc",
+                      "webarchive-commons/format__arc__IAH-20080430204825-00000-blackbook-truncated.arc",
+                      "resiliparse/warcfile.warc.lz4"])
+    func malformedArchivesAreReadToTheEndWithProblemsCounted(archive: String) throws {
+        let ingest = WARCIngest()
+        var reported: [ThreshError] = []
+        ingest.onProblem = { reported.append($0) }
+        try ingest.process(path: TestPaths.sharedData + "/warc/" + archive) { _ in }
+        let s = ingest.statistics
+        #expect(s.documentsIn == s.documentsOut + s.droppedTotal, "every record accounted for")
+        for e in reported { #expect(e.file != nil && e.offset != nil, "\(e)") }
+    }
+
+    @Test func realCommonCrawlARCFilesGiveTheirPages() throws {
+        let ingest = WARCIngest()
+        var count = 0
+        try ingest.process(path: TestPaths.sharedData + "/warc/chatnoir-copycat/cc-arc-sample__small-sample-1213893279526_0.arc") { doc in
+            count += 1
+            #expect(doc.url?.hasPrefix("http") == true)
+        }
+        #expect(count > 50)
+    }
+
+    @Test func wetFilesGiveTheirText() throws {
+        let ingest = WARCIngest()
+        var docs: [Document] = []
+        try ingest.process(path: TestPaths.sharedData + "/warc/commoncrawl-whirlwind/whirlwind.warc.wet.gz") { docs.append($0) }
+        #expect(docs.count == 1)
+        #expect(docs.first?.url == "https://an.wikipedia.org/wiki/Escopete")
+        #expect(docs.first?.text.contains("Escopete") == true)
+    }
+
+    @Test func crawlLikeArchiveGivesEveryHTMLResponse() throws {
+        let ingest = WARCIngest()
+        var n = 0
+        try ingest.process(path: TestPaths.sharedData + "/warc/crawl-like/crawl-like.warc.gz") { _ in n += 1 }
+        // 1,118 responses: 1,033 with status 200 (39 of them images), 40 redirects and 45 not found.
+        #expect(n == 994)
+        #expect(ingest.statistics.dropped["mime"] == 39)
+        #expect(ingest.statistics.dropped["status"] == 85)
+    }
+}
+
+func listDirectory(_ path: String) throws -> [String] {
+    guard let dir = opendir(path) else { throw ThreshError(.io, "cannot list", file: path) }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        if name != "." && name != ".." { names.append(name) }
+    }
+    return names
+}
+
+func readJSONLines(_ path: String) throws -> [JSONObject] {
+    String(decoding: try readFile(path), as: UTF8.self).split(separator: "\n").compactMap {
+        try? JSONParser.parse(String($0)).objectValue
+    }
+}
+
+extension String {
+    func replacingFirstSlash() -> String {
+        guard let i = firstIndex(of: "/") else { return self }
+        return String(self[..<i]) + "__" + String(self[index(after: i)...])
+    }
+}
