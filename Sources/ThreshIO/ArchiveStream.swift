@@ -304,8 +304,10 @@ public final class ArchiveStream {
 
     private func decodeWholeMember() throws {
         guard try seekGzipHeader() else { decodedEOF = true; return }
-        try fillRaw(atLeast: chunk)
+        // Refill only when little is left, so the compaction this implies moves few bytes.
+        if rawAvailable < chunk / 4 { try fillRaw(atLeast: chunk) }
         recordBoundary()
+        var refilled = false
         while true {
             let outcome = members.decode(rawInput, into: decodedTail)
             switch outcome {
@@ -319,9 +321,14 @@ public final class ArchiveStream {
                     continue
                 }
             case .invalidOrIncomplete:
-                // Either longer than the compressed window or damaged; zlib streams it either way and
-                // tells the two apart, so the compressed window never grows past a chunk or so.
-                break
+                // Cut short by the window: read more once and retry. Otherwise longer than the window, or
+                // damaged; zlib streams it either way and tells the two apart, so the compressed window
+                // never grows past a couple of chunks.
+                if !refilled && !rawEOF {
+                    refilled = true
+                    try fillRaw(atLeast: max(chunk, rawAvailable + chunk))
+                    continue
+                }
             }
             // Too large for the window, truncated, or corrupt: zlib streams it and says which.
             mode = .gzipStreaming(ZlibInflater(.gzip))

@@ -22,8 +22,8 @@ struct BenchWarc: ParsableCommand {
     @Argument(help: "Archive files; with --threads, files are spread over threads.")
     var inputs: [String]
 
-    @Option(help: "Passes over the input.")
-    var repeat_: Int = 1
+    @Option(name: .customLong("repeat"), help: "Passes over the input.")
+    var passes: Int = 1
 
     @Option(help: "Threads for the documents measurement (one file per task).")
     var threads: Int = 1
@@ -31,7 +31,6 @@ struct BenchWarc: ParsableCommand {
     @Option(help: "What to measure: iterate (responses + payload), documents (thresh warc without output), or both.")
     var mode: String = "both"
 
-    enum CodingKeys: String, CodingKey { case inputs, repeat_ = "repeat", threads, mode }
 
     func run() throws {
         var inputBytes: Int64 = 0
@@ -43,7 +42,7 @@ struct BenchWarc: ParsableCommand {
             let start = monotonicSeconds()
             var responses = 0
             var payloadBytes = 0
-            for _ in 0..<repeat_ {
+            for _ in 0..<passes {
                 for input in inputs {
                     let reader = try WARCReader(path: input)
                     while let record = try reader.next() {
@@ -57,10 +56,10 @@ struct BenchWarc: ParsableCommand {
             let seconds = monotonicSeconds() - start
             printJSON(["tool": "thresh", "measure": "iterate", "responses": "\(responses)", "payload_bytes": "\(payloadBytes)",
                        "seconds": format3(seconds), "responses_per_s": format1(Double(responses) / seconds),
-                       "input_mb_per_s": format1(Double(inputBytes * Int64(repeat_)) / seconds / 1e6)])
+                       "input_mb_per_s": format1(Double(inputBytes * Int64(passes)) / seconds / 1e6)])
         }
         if mode == "documents" || mode == "both" {
-            let tasks = (0..<repeat_).flatMap { _ in inputs }
+            let tasks = (0..<passes).flatMap { _ in inputs }
             let totals = Mutex<(documents: Int, textBytes: Int64)>((0, 0))
             let next = Atomic<Int>(0)
             let start = monotonicSeconds()
@@ -87,7 +86,7 @@ struct BenchWarc: ParsableCommand {
             printJSON(["tool": "thresh", "measure": "documents", "threads": "\(workers)", "documents": "\(documents)",
                        "jsonl_bytes": "\(jsonBytes)", "seconds": format3(seconds),
                        "documents_per_s": format1(Double(documents) / seconds),
-                       "input_mb_per_s": format1(Double(inputBytes * Int64(repeat_)) / seconds / 1e6)])
+                       "input_mb_per_s": format1(Double(inputBytes * Int64(passes)) / seconds / 1e6)])
         }
     }
 }

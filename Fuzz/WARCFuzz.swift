@@ -1,0 +1,48 @@
+// libFuzzer harness for the WARC/ARC record reader, the HTTP parser and body decoders, and charset handling.
+// Built by scripts/fuzz-warc (one swiftc call over the library sources; see ../shared/docs/FUZZING.md).
+
+/// Serves the fuzzer's bytes in pieces whose size the first byte chooses, so framing across reads is fuzzed too.
+final class FuzzSource: ByteSource {
+    let name = "fuzz"
+    let bytes: UnsafeRawBufferPointer
+    let piece: Int
+    var position = 0
+    init(_ bytes: UnsafeRawBufferPointer, piece: Int) { self.bytes = bytes; self.piece = piece }
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let n = min(piece, buffer.count, bytes.count - position)
+        guard n > 0 else { return 0 }
+        buffer.baseAddress!.copyMemory(from: bytes.baseAddress! + position, byteCount: n)
+        position += n
+        return n
+    }
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    guard size > 0 else { return 0 }
+    let all = UnsafeRawBufferPointer(start: data, count: size)
+    let piece = [1, 7, 64, 4096, 1 << 20][Int(all[0]) % 5]
+    let input = UnsafeRawBufferPointer(rebasing: all[1...])
+    let charsets = CharsetTranscoder()
+    do {
+        let stream = try ArchiveStream(source: FuzzSource(input, piece: piece), maximumWindow: 1 << 20)
+        let reader = WARCReader(stream: stream, options: WARCReaderOptions(maximumRecordSize: 1 << 20, maximumHeaderSize: 1 << 16))
+        var records = 0
+        while let record = try reader.next() {
+            records += 1
+            precondition(records <= size + 1, "more records than input bytes")
+            guard let block = try reader.readBlock() else { continue }
+            _ = DigestVerifier.check(record, block: block)
+            if let head = HTTPHead.parse(block) {
+                let payload = UnsafeRawBufferPointer(rebasing: block[min(head.length, block.count)...])
+                let body = HTTPBody.decode(payload, head: head, limit: 1 << 22)
+                body.bytes.withUnsafeBytes { b in
+                    let decision = charsets.decide(b, httpCharset: head.charsetParameter, isHTML: true)
+                    _ = charsets.decode(b, as: decision.name)
+                }
+            }
+            _ = try reader.finishRecord()
+        }
+    } catch {}
+    return 0
+}
