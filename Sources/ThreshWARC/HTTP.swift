@@ -27,7 +27,7 @@ public struct HTTPHead: Sendable {
 
     /// The first value of a header, matched without regard to case.
     public func header(_ name: String) -> String? {
-        for h in headers where h.name.count == name.count && h.name.lowercased() == name.lowercased() { return h.value }
+        for h in headers where headerNameEquals(h.name, name) { return h.value }
         return nil
     }
 
@@ -56,24 +56,15 @@ public struct HTTPHead: Sendable {
             i = nl + 1
         }
         let headLength = end ?? n
-        var lines = splitHeaderLines(UnsafeRawBufferPointer(rebasing: block[0..<headLength]))
-        guard let first = lines.first else { return nil }
-        let firstLine = first.trimmingSpaces()
+        let block = parseFieldBlock(UnsafeRawBufferPointer(rebasing: block[0..<headLength]))
+        let firstLine = block.firstLine
+        guard !firstLine.isEmpty else { return nil }
         // "HTTP/1.1 200 OK", and lenient with misspelt versions ("HTTPX/1.1") as warcio is.
         let isResponse = firstLine.hasPrefix("HTTP")
         let tokens = firstLine.split(separator: " ")
         let isRequest = tokens.count >= 3 && tokens[tokens.count - 1].hasPrefix("HTTP/")
         guard isResponse || isRequest else { return nil }
-        lines.removeFirst()
-        var headers: [(name: String, value: String)] = []
-        for line in lines where !line.isEmpty {
-            if let c = line.first, c == " " || c == "\t", !headers.isEmpty {
-                headers[headers.count - 1].value += " " + line.trimmingSpaces()
-                continue
-            }
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            headers.append((String(line[..<colon]).trimmingSpaces(), String(line[line.index(after: colon)...]).trimmingSpaces()))
-        }
+        let headers = block.fields
         return HTTPHead(firstLine: firstLine, headers: headers, length: headLength)
     }
 }

@@ -220,25 +220,15 @@ public final class WARCReader {
     private func parseHeader(length: Int, start: Int64) -> WARCRecord? {
         let bytes = UnsafeRawBufferPointer(rebasing: stream.bytes[0..<length])
         let (offset, exact) = stream.compressedOffset(of: start)
-        var lines = splitHeaderLines(bytes)
-        guard let first = lines.first else { return nil }
+        let block = parseFieldBlock(bytes)
+        let first = Substring(block.firstLine)
         if first.hasPrefix("WARC/") {
             isARC = false
-            lines.removeFirst()
-            var headers: [(name: String, value: String)] = []
-            for line in lines where !line.isEmpty {
-                if let c = line.first, c == " " || c == "\t", !headers.isEmpty {
-                    headers[headers.count - 1].value += " " + line.trimmingSpaces()
-                    continue
-                }
-                guard let colon = line.firstIndex(of: ":") else { continue }
-                headers.append((String(line[..<colon]).trimmingSpaces(), String(line[line.index(after: colon)...]).trimmingSpaces()))
-            }
-            var record = WARCRecord(format: .warc, version: first.trimmingSpaces(), headers: headers, index: recordIndex,
+            var record = WARCRecord(format: .warc, version: block.firstLine, headers: block.fields, index: recordIndex,
                                     offset: offset, offsetIsExact: exact, uncompressedOffset: start,
                                     contentLength: 0, headerLength: length, type: "")
             record.type = (record.header("WARC-Type") ?? "").lowercased()
-            guard let lengthText = record.header("Content-Length"), let contentLength = Int64(lengthText.trimmingSpaces()),
+            guard let lengthText = record.header("Content-Length"), let contentLength = Int64(lengthText),
                   contentLength >= 0 else {
                 problem("invalid-header", "WARC record without a valid Content-Length", offset: offset)
                 return nil
@@ -331,21 +321,54 @@ func blankLineEnd(_ bytes: UnsafeRawBufferPointer, afterNewline nl: Int, limit: 
     return j < limit && bytes[j] == 0x0A ? j + 1 : nil
 }
 
-/// Splits a header block into lines on LF bytes, dropping a CR before each LF. (Splitting a `String` on
-/// "\n" would not work: Swift treats "\r\n" as one character.)
-func splitHeaderLines(_ bytes: UnsafeRawBufferPointer) -> [Substring] {
-    var lines: [Substring] = []
-    var start = 0
-    for i in 0..<bytes.count where bytes[i] == 0x0A {
-        var end = i
-        while end > start && bytes[end - 1] == 0x0D { end -= 1 }
-        lines.append(Substring(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)))
-        start = i + 1
+/// Parses a header block (first line, then `Name: value` fields with continuation lines) working on bytes:
+/// names and values are trimmed of spaces, tabs and CRs, and only they become `String`s.
+/// (A `String` split on "\n" would not work: Swift treats "\r\n" as one character; and it is slower.)
+func parseFieldBlock(_ bytes: UnsafeRawBufferPointer) -> (firstLine: String, fields: [(name: String, value: String)]) {
+    var fields: [(name: String, value: String)] = []
+    var firstLine = ""
+    var lineStart = 0
+    var isFirst = true
+    let n = bytes.count
+    @inline(__always) func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0D }
+    func text(_ from: Int, _ to: Int) -> String {
+        var a = from, b = to
+        while a < b && isSpace(bytes[a]) { a += 1 }
+        while b > a && isSpace(bytes[b - 1]) { b -= 1 }
+        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[a..<b]), as: UTF8.self)
     }
-    if start < bytes.count {
-        lines.append(Substring(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start...]), as: UTF8.self)))
+    while lineStart < n {
+        var lineEnd = lineStart
+        while lineEnd < n && bytes[lineEnd] != 0x0A { lineEnd += 1 }
+        defer { lineStart = lineEnd + 1 }
+        if isFirst {
+            firstLine = text(lineStart, lineEnd)
+            isFirst = false
+            continue
+        }
+        var contentEnd = lineEnd
+        while contentEnd > lineStart && bytes[contentEnd - 1] == 0x0D { contentEnd -= 1 }
+        if contentEnd == lineStart { break }  // the blank line ends the block
+        if (bytes[lineStart] == 0x20 || bytes[lineStart] == 0x09), !fields.isEmpty {
+            fields[fields.count - 1].value += " " + text(lineStart, contentEnd)
+            continue
+        }
+        var colon = lineStart
+        while colon < contentEnd && bytes[colon] != 0x3A { colon += 1 }
+        guard colon < contentEnd else { continue }
+        fields.append((text(lineStart, colon), text(colon + 1, contentEnd)))
     }
-    return lines
+    return (firstLine, fields)
+}
+
+/// Whether two ASCII header names are equal ignoring case, without allocating.
+@inline(__always)
+func headerNameEquals(_ a: String, _ b: String) -> Bool {
+    guard a.utf8.count == b.utf8.count else { return false }
+    for (x, y) in zip(a.utf8, b.utf8) where x != y {
+        guard x | 0x20 == y | 0x20, (x | 0x20) >= 0x61, (x | 0x20) <= 0x7A else { return false }
+    }
+    return true
 }
 
 /// A parsed ARC v1 or v2 record line.

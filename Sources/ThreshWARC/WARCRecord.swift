@@ -27,7 +27,7 @@ public struct WARCRecord: Sendable {
 
     /// The first value of a header, matched without regard to case.
     public func header(_ name: String) -> String? {
-        for h in headers where h.name.count == name.count && h.name.lowercased() == name.lowercased() { return h.value }
+        for h in headers where headerNameEquals(h.name, name) { return h.value }
         return nil
     }
 
