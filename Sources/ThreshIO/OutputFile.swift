@@ -39,6 +39,16 @@ public final class OutputFile {
             temporaryPath = nil
             gzip = nil
             zstd = nil
+        } else if OutputFile.isSpecialFile(path) {
+            // A device or pipe (/dev/null, /dev/stdout, a FIFO) is written in place: renaming a temporary
+            // file over it would replace the device with a regular file.
+            let f = open(path, O_WRONLY | O_CLOEXEC)
+            guard f >= 0 else { throw ThreshError(.io, "cannot open for writing: \(errnoString())", file: path) }
+            fd = f
+            temporaryPath = nil
+            let byName = compression == .fromName
+            gzip = byName && path.hasSuffix(".gz") ? ZlibDeflater() : nil
+            zstd = byName && path.hasSuffix(".zst") ? ZstdEncoder() : nil
         } else {
             let tmp = path + ".tmp-\(getpid())"
             let f = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
@@ -49,6 +59,13 @@ public final class OutputFile {
             gzip = byName && path.hasSuffix(".gz") ? ZlibDeflater() : nil
             zstd = byName && path.hasSuffix(".zst") ? ZstdEncoder() : nil
         }
+    }
+
+    /// Whether `path` exists and is not a regular file (following links).
+    static func isSpecialFile(_ path: String) -> Bool {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return false }
+        return (info.st_mode & S_IFMT) != S_IFREG
     }
 
     deinit {
@@ -124,6 +141,7 @@ public final class OutputFile {
         guard !closed else { return }
         try pushPending(finish: true)
         closed = true
+        if temporaryPath == nil && fd > 2 { Glibc.close(fd) }
         if let temporaryPath {
             guard fsync(fd) == 0 || errno == EINVAL else { throw ThreshError(.io, "fsync failed: \(errnoString())", file: path) }
             Glibc.close(fd)

@@ -33,8 +33,9 @@ struct Cat: ParsableCommand {
                 reader.reportSkipped = { diagnostics.report($0) }
                 defer {
                     stats.bytesIn += reader.bytesRead
-                    stats.drop("invalid-json", count: reader.skipped)
-                    if reader.skipped == 0 { stats.dropped["invalid-json"] = nil }
+                    // Invalid lines are inputs too: in = out + dropped.
+                    stats.documentsIn += reader.skipped
+                    if reader.skipped > 0 { stats.drop("invalid-json", count: reader.skipped) }
                 }
                 while let document = try reader.next() {
                     if let limit, stats.documentsOut >= limit { break outer }
