@@ -145,6 +145,11 @@ public final class ArchiveStream {
         return (best.raw, best.decoded == decoded)
     }
 
+    /// Decoded offsets of the compressed members that start after `start` and before `end`.
+    public func memberStarts(after start: Int64, before end: Int64) -> [Int64] {
+        boundaries.lazy.map(\.decoded).filter { $0 > start && $0 < end }
+    }
+
     /// Whether the current position is the start of a compressed member (always false for plain files).
     public var atMemberStart: Bool {
         compression != .none && boundaries.contains { $0.decoded == position }
@@ -186,7 +191,8 @@ public final class ArchiveStream {
     /// Compacts or grows the decoded window so that `count` bytes from decStart fit, plus room for a chunk.
     private func makeRoom(for count: Int) throws {
         let live = decEnd - decStart
-        if decStart > 0 && (dec.count - decEnd < chunk || decStart > dec.count / 2) {
+        // Reusing the start of the window when all is consumed keeps the output in cache (no copy needed).
+        if decStart > 0 && (live == 0 || dec.count - decEnd < chunk || decStart > dec.count / 2) {
             if live > 0 { dec.baseAddress!.copyMemory(from: dec.baseAddress! + decStart, byteCount: live) }
             decBase += Int64(decStart)
             decEnd = live

@@ -177,9 +177,14 @@ public final class ZstdDecoder {
 public final class ZstdEncoder {
     private let context: OpaquePointer
 
-    public init(level: Int32 = 3) {
+    /// - Parameter dictionary: compress against this dictionary (readers must load the same one).
+    public init(level: Int32 = 3, dictionary: [UInt8]? = nil) {
         context = ZSTD_createCCtx()
         ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level)
+        if let dictionary {
+            let rc = dictionary.withUnsafeBytes { ZSTD_CCtx_loadDictionary(context, $0.baseAddress, $0.count) }
+            precondition(ZSTD_isError(rc) == 0, "invalid zstd dictionary")
+        }
     }
 
     deinit { ZSTD_freeCCtx(context) }

@@ -26,8 +26,9 @@ public enum DigestVerifier {
 
     public static func check(_ record: WARCRecord, block: UnsafeRawBufferPointer) -> Verdict {
         var verdict = Verdict()
-        if record.type == "revisit" {
-            // A revisit's digests describe the record it revisits; warcio does not check them either.
+        if record.type == "revisit" || block.isEmpty {
+            // A revisit's digests describe the record it revisits, and an empty block has nothing to check;
+            // warcio does not check either.
             if record.header("WARC-Block-Digest") != nil || record.header("WARC-Payload-Digest") != nil {
                 verdict.notChecked.append("revisit")
             }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 public import ThreshCore
 public import ThreshIO
 
@@ -93,10 +96,13 @@ public final class WARCReader {
         guard length <= Int64(options.maximumRecordSize) else { return nil }
         let complete = try stream.ensure(Int(length))
         lastBlockTruncated = !complete
-        let count = min(Int(length), stream.available)
+        var count = min(Int(length), stream.available)
         if !complete {
             problem("truncated-record", "record block cut short: \(count) of \(length) bytes",
                     offset: state.record.offset)
+        } else if let cut = nextRecordInsideBlock(count) {
+            count = cut
+            lastBlockTruncated = true
         }
         state.consumed = true
         current = state
@@ -112,6 +118,11 @@ public final class WARCReader {
     public func finishRecord() throws -> Int64? {
         guard var state = current else { return nil }
         if state.finished { return state.endOffset }
+        if !state.consumed, state.record.contentLength <= Int64(options.maximumRecordSize),
+           try stream.ensure(Int(state.record.contentLength)), let cut = nextRecordInsideBlock(Int(state.record.contentLength)) {
+            stream.consume(cut)
+            state.consumed = true
+        }
         if !state.consumed {
             let remaining = state.record.contentLength - (stream.position - state.blockStart)
             let skipped = try stream.skip(max(0, remaining))
@@ -134,6 +145,25 @@ public final class WARCReader {
         }
         current = state
         return state.endOffset
+    }
+
+    /// In a file of gzip members (or zstd frames), where a member inside the block starts with a new WARC
+    /// record, the Content-Length overran its record: the block ends at that member (as warcio reads it), and
+    /// the problem is reported. A member that starts mid-block with anything else is a stream split across
+    /// members, and is read through.
+    private func nextRecordInsideBlock(_ count: Int) -> Int? {
+        guard stream.compression != .none, let state = current else { return nil }
+        let start = stream.position
+        for member in stream.memberStarts(after: start, before: start + Int64(count)) {
+            let at = Int(member - start)
+            let bytes = stream.bytes
+            if at + 5 <= bytes.count, bytes[at] == 0x57, bytes[at + 1] == 0x41, bytes[at + 2] == 0x52, bytes[at + 3] == 0x43, bytes[at + 4] == 0x2F {
+                problem("content-length-mismatch", "Content-Length \(state.record.contentLength) runs into the next record; block cut at \(at) bytes",
+                        offset: state.record.offset)
+                return at
+            }
+        }
+        return nil
     }
 
     /// Consumes the blank line(s) after a block: CRLF CRLF in WARC, one LF in ARC (tolerating variations).
@@ -202,12 +232,9 @@ public final class WARCReader {
     }
 
     private func firstNewline(_ bytes: UnsafeRawBufferPointer, from: Int, limit: Int) -> Int? {
-        var i = from
-        while i < limit {
-            if bytes[i] == 0x0A { return i }
-            i += 1
-        }
-        return nil
+        guard from < limit, let base = bytes.baseAddress else { return nil }
+        guard let found = memchr(base + from, 0x0A, limit - from) else { return nil }
+        return base.distance(to: UnsafeRawPointer(found))
     }
 
     /// Whether the bytes start with an ARC record line: URL, IP, 14-digit date, MIME type, length.
@@ -335,7 +362,9 @@ func parseFieldBlock(_ bytes: UnsafeRawBufferPointer) -> (firstLine: String, fie
         var a = from, b = to
         while a < b && isSpace(bytes[a]) { a += 1 }
         while b > a && isSpace(bytes[b - 1]) { b -= 1 }
-        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[a..<b]), as: UTF8.self)
+        // A typed buffer pointer takes String's specialised fast path (a raw one goes through generic code).
+        return String(decoding: UnsafeBufferPointer(start: bytes.baseAddress!.assumingMemoryBound(to: UInt8.self) + a, count: b - a),
+                      as: UTF8.self)
     }
     while lineStart < n {
         var lineEnd = lineStart
@@ -365,10 +394,9 @@ func parseFieldBlock(_ bytes: UnsafeRawBufferPointer) -> (firstLine: String, fie
 @inline(__always)
 func headerNameEquals(_ a: String, _ b: String) -> Bool {
     guard a.utf8.count == b.utf8.count else { return false }
-    for (x, y) in zip(a.utf8, b.utf8) where x != y {
-        guard x | 0x20 == y | 0x20, (x | 0x20) >= 0x61, (x | 0x20) <= 0x7A else { return false }
+    return a.utf8.elementsEqual(b.utf8) { x, y in
+        x == y || (x | 0x20 == y | 0x20 && (x | 0x20) >= 0x61 && (x | 0x20) <= 0x7A)
     }
-    return true
 }
 
 /// A parsed ARC v1 or v2 record line.

@@ -125,15 +125,21 @@ import ThreshTestSupport
         #expect(total == Int64(big.count * 2))
     }
 
-    @Test func zstdFramesAndDictionaryFrame() throws {
-        let texts = (0..<20).map { Array("zstd record \($0) ".utf8) + Array(repeating: UInt8(ascii: "z"), count: $0 * 100) }
-        var file: [UInt8] = []
-        // A skippable frame with magic 0x184D2A5D carries a (raw-content) dictionary, per the WARC zstd convention.
-        let dictionary = Array("zstd record dictionary content ".utf8)
-        file += [0x5D, 0x2A, 0x4D, 0x18] + withUnsafeBytes(of: UInt32(dictionary.count).littleEndian, Array.init) + dictionary
+    /// Frames compressed against a dictionary, which the file carries in a skippable frame with magic
+    /// 0x184D2A5D (the WARC zstd convention), raw or itself zstd-compressed.
+    @Test(arguments: [false, true])
+    func zstdFramesWithTheDictionaryFrame(compressedDictionary: Bool) throws {
+        let texts = (0..<20).map { Array("WARC/1.1\r\nWARC-Type: response\r\nrecord \($0) ".utf8) + Array(repeating: UInt8(ascii: "z"), count: $0 * 100) }
+        let dictionary = Array(String(repeating: "WARC/1.1\r\nWARC-Type: response\r\nContent-Type: application/http\r\n", count: 20).utf8)
+        var stored = dictionary
+        if compressedDictionary {
+            stored = []
+            dictionary.withUnsafeBytes { ZstdEncoder().compress($0, finish: true, into: &stored) }
+        }
+        var file: [UInt8] = [0x5D, 0x2A, 0x4D, 0x18] + withUnsafeBytes(of: UInt32(stored.count).littleEndian, Array.init) + stored
         for t in texts {
             var frame: [UInt8] = []
-            t.withUnsafeBytes { ZstdEncoder().compress($0, finish: true, into: &frame) }
+            t.withUnsafeBytes { ZstdEncoder(dictionary: dictionary).compress($0, finish: true, into: &frame) }
             file += frame
         }
         for piece in [1, 13, 1 << 20] {
@@ -143,6 +149,13 @@ import ThreshTestSupport
             #expect(bytes == texts.flatMap { $0 })
             #expect(boundaries.count == texts.count)
         }
+        // Without the dictionary frame the same frames cannot be decoded: the dictionary really is used.
+        let withoutDictionary = Array(file[(8 + stored.count)...])
+        let stream = try ArchiveStream(source: DripSource(withoutDictionary, piece: 1 << 20))
+        var reasons: [String] = []
+        stream.onProblem = { reasons.append($0.reason) }
+        _ = try drain(stream)
+        #expect(reasons == ["corrupt-zstd"])
     }
 
     @Test func corruptMemberIsReportedAndReadingResumes() throws {
