@@ -4,8 +4,9 @@ import PackageDescription
 /// Thresh: web archives to language-model training corpora.
 ///
 /// Layering (dependencies point downwards only):
-/// `thresh` (CLI) → `ThreshWARC` → `ThreshIO` → `ThreshCore`, with one C shim module per
-/// system library (`CThreshZlib`, `CThreshZstd`, `CThreshDeflate`, `CThreshBrotli`) wrapped by `ThreshIO`.
+/// `thresh` (CLI) → stages (`ThreshWARC`, `ThreshExtract`) → `ThreshIO` → `ThreshCore`, with one C module per
+/// system library (`CThreshZlib`, `CThreshZstd`, `CThreshDeflate`, `CThreshBrotli` wrapped by `ThreshIO`;
+/// `CThreshXML` (libxml2) wrapped by `ThreshExtract`).
 let package = Package(
     name: "Thresh",
     platforms: [.macOS(.v15)],
@@ -14,6 +15,7 @@ let package = Package(
         .library(name: "ThreshCore", targets: ["ThreshCore"]),
         .library(name: "ThreshIO", targets: ["ThreshIO"]),
         .library(name: "ThreshWARC", targets: ["ThreshWARC"]),
+        .library(name: "ThreshExtract", targets: ["ThreshExtract"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -36,16 +38,22 @@ let package = Package(
             name: "CThreshBrotli",
             linkerSettings: [.linkedLibrary("brotlidec")]
         ),
+        .systemLibrary(
+            name: "CThreshXML",
+            pkgConfig: "libxml-2.0",
+            providers: [.apt(["libxml2-dev"])]
+        ),
         .target(name: "ThreshCore"),
         .target(
             name: "ThreshIO",
             dependencies: ["ThreshCore", "CThreshZlib", "CThreshZstd", "CThreshDeflate", "CThreshBrotli"]
         ),
         .target(name: "ThreshWARC", dependencies: ["ThreshCore", "ThreshIO"]),
+        .target(name: "ThreshExtract", dependencies: ["ThreshCore", "CThreshXML"]),
         .executableTarget(
             name: "thresh",
             dependencies: [
-                "ThreshCore", "ThreshIO", "ThreshWARC",
+                "ThreshCore", "ThreshIO", "ThreshWARC", "ThreshExtract",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -54,6 +62,7 @@ let package = Package(
         .testTarget(name: "ThreshCoreTests", dependencies: ["ThreshCore", "ThreshTestSupport"]),
         .testTarget(name: "ThreshIOTests", dependencies: ["ThreshCore", "ThreshIO", "ThreshTestSupport"]),
         .testTarget(name: "ThreshWARCTests", dependencies: ["ThreshCore", "ThreshIO", "ThreshWARC", "ThreshTestSupport"]),
+        .testTarget(name: "ThreshExtractTests", dependencies: ["ThreshCore", "ThreshExtract", "ThreshTestSupport"]),
         .testTarget(name: "ThreshCLITests", dependencies: ["ThreshCore", "ThreshIO", "ThreshTestSupport"]),
     ]
 )

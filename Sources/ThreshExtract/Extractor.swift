@@ -1,0 +1,326 @@
+internal import CThreshXML
+
+/// Options of the main-content extractor.
+public struct ExtractOptions: Sendable {
+    /// How to trade boilerplate removal against keeping all of the content (as trafilatura's `favor_*`).
+    public enum Favor: String, Sendable, CaseIterable {
+        case precision, balanced, recall
+    }
+    /// Plain text, or Markdown (headings with `#`, list items with `-`, tables as `|` rows, code fenced).
+    public enum Format: String, Sendable, CaseIterable {
+        case text, markdown
+    }
+
+    public var favor: Favor = .balanced
+    public var format: Format = .text
+    /// Documents whose extracted text is shorter (in characters) are dropped.
+    public var minimumLength = 25
+    /// Pages larger than this (bytes of HTML) are dropped without being parsed.
+    public var maximumInputBytes = 8 << 20
+    /// Pages with more elements than this are dropped.
+    public var maximumNodes = 300_000
+    /// Pages taking longer than this to process are dropped.
+    public var maximumSeconds = 5.0
+
+    public init() {}
+}
+
+/// Why a page gave no text.
+public enum ExtractionOutcome: String, Sendable, Error {
+    case tooLarge = "too-large"
+    case tooManyNodes = "too-many-nodes"
+    case timeout = "timeout"
+    case unparsable = "unparsable"
+    case empty = "empty"
+    case tooShort = "too-short"
+}
+
+/// The main content of one page.
+public struct Extraction: Sendable {
+    public var text: String
+    public var title: String?
+    public var language: String?
+}
+
+/// Main-content extraction over libxml2's HTML parser (recovering, no network).
+///
+/// The page becomes a sequence of text blocks (paragraphs, headings, list items, cells). Containers are
+/// scored by the paragraph text they hold, penalised by link density and by class/id names that say
+/// navigation, comments or sharing; the best container and its strong siblings form the main content, whose
+/// blocks are kept unless they look like boilerplate (link lists, share bars). How far outside the main
+/// content the extractor looks depends on `favor`.
+public struct HTMLExtractor: Sendable {
+    public let options: ExtractOptions
+
+    public init(options: ExtractOptions = ExtractOptions()) { self.options = options }
+
+    /// Extracts the main content of an HTML page given as UTF-8.
+    /// - Throws: `ExtractionOutcome` when the page is dropped (guards, or too little text).
+    public func extract(html: String) throws(ExtractionOutcome) -> Extraction {
+        var html = html
+        let utf8Count = html.utf8.count
+        guard utf8Count <= options.maximumInputBytes else { throw .tooLarge }
+        let started = monotonicSeconds()
+        let parsed: Result<PageModel, ExtractionOutcome> = html.withUTF8 { bytes in
+            let flags = Int32(HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NOERROR.rawValue | HTML_PARSE_NOWARNING.rawValue
+                | HTML_PARSE_NONET.rawValue | HTML_PARSE_COMPACT.rawValue)
+            // The text is already UTF-8 (thresh warc transcodes), so <meta charset> must not re-decode it.
+            guard let doc = bytes.baseAddress?.withMemoryRebound(to: CChar.self, capacity: bytes.count, {
+                htmlReadMemory($0, Int32(clamping: bytes.count), nil, "UTF-8", flags)
+            }) else { return .failure(.unparsable) }
+            defer { xmlFreeDoc(doc) }
+            var builder = PageBuilder(maximumNodes: options.maximumNodes, deadline: started + options.maximumSeconds)
+            builder.build(doc)
+            if let exceeded = builder.exceeded { return .failure(exceeded) }
+            return .success(builder.model)
+        }
+        var page: PageModel
+        switch parsed {
+        case .success(let p): page = p
+        case .failure(let outcome): throw outcome
+        }
+        let kept = ContentSelector(favor: options.favor).select(&page)
+        let text = TextAssembler(format: options.format).assemble(page.blocks, kept: kept)
+        if text.isEmpty { throw .empty }
+        if text.count < options.minimumLength { throw .tooShort }
+        return Extraction(text: text, title: page.title, language: page.language?.lowercased())
+    }
+}
+
+/// Decides which blocks are main content.
+struct ContentSelector {
+    let favor: ExtractOptions.Favor
+
+    /// Short texts that are page furniture whatever their markup.
+    static let boilerplatePhrases: [String] = [
+        "share", "tweet", "print", "e-mail", "email", "read more", "weiterlesen", "mehr lesen", "lire la suite", "comments",
+        "kommentare", "leave a comment", "leave a reply", "posted in", "tags:", "advertisement", "anzeige", "werbung",
+        "cookie", "subscribe", "newsletter", "follow us", "related", "you may also like", "all rights reserved",
+        "copyright", "©", "log in", "login", "sign up", "register", "impressum", "datenschutz", "privacy",
+        "terms of use", "back to top", "nach oben", "previous", "next", "zurück", "weiter",
+    ]
+
+    func select(_ page: inout PageModel) -> [Bool] {
+        let elements = page.elements.count
+        guard elements > 0, !page.blocks.isEmpty else { return [] }
+
+        // Text and link text per element, summed up the tree.
+        for block in page.blocks {
+            var e = Int(block.element)
+            while e >= 0 {
+                page.elements[e].textLength += block.length
+                page.elements[e].linkTextLength += block.linkLength
+                e = Int(page.elements[e].parent)
+            }
+        }
+
+        // Readability-style scoring: every paragraph-like block gives points to its containers.
+        for block in page.blocks where block.length >= 25 && !block.kind.isHeading {
+            switch block.kind {
+            case .p, .pre, .td, .div, .blockquote, .dd, .section, .article, .main, .li, .font, .center, .body, .span, .other: break
+            default: continue
+            }
+            if block.kind == .li && block.length < 80 { continue }
+            let commas = block.text.reduce(0) { $0 + ($1 == 0x2C ? 1 : 0) }
+            var points = 1.0 + Double(commas) + min(Double(block.length) / 100, 3)
+            points *= (1 - block.linkDensity)
+            var e = Int(block.element)
+            if !page.elements[e].kind.isContainer { e = Int(page.elements[e].parent) }
+            var level = 0
+            while e >= 0 && level < 4 {
+                let divider = level == 0 ? 1.0 : (level == 1 ? 2.0 : Double(level) * 3)
+                page.elements[e].score += points / divider
+                e = Int(page.elements[e].parent)
+                level += 1
+            }
+        }
+        var best = -1
+        var bestScore = -Double.infinity
+        for i in 0..<elements {
+            var el = page.elements[i]
+            guard el.score > 0 || el.contentHint else { continue }
+            let linkDensity = el.textLength > 0 ? Double(el.linkTextLength) / Double(el.textLength) : 1
+            var s = el.score * (1 - linkDensity)
+            switch el.kind {
+            case .article, .main: s += 10
+            case .div, .section, .td: s += 3
+            case .body: s -= 5
+            default: break
+            }
+            if el.contentHint { s += 15 }
+            if el.boilerplateHint { s -= 25 }
+            el.score = s
+            page.elements[i] = el
+            if s > bestScore { bestScore = s; best = i }
+        }
+        if best < 0 { best = 0 }
+
+        // The main content: the best container, its strong siblings, and a parent that holds much more text
+        // of the same quality (when the best container is one paragraph group among several).
+        var top = best
+        while true {
+            let parent = Int(page.elements[top].parent)
+            guard parent >= 0 else { break }
+            let p = page.elements[parent]
+            let t = page.elements[top]
+            let parentDensity = p.textLength > 0 ? Double(p.linkTextLength) / Double(p.textLength) : 1
+            if p.kind != .body && p.kind != .html && !p.boilerplateHint && p.score >= t.score * 0.9 && parentDensity < 0.25
+                && Double(t.textLength) < Double(p.textLength) * 0.6 {
+                top = parent
+            } else {
+                break
+            }
+        }
+        var inMain = [Bool](repeating: false, count: elements)
+        func mark(_ e: Int) {
+            let end = Int(page.elements[e].subtreeEnd)
+            for i in e..<max(end, e + 1) { inMain[i] = true }
+        }
+        mark(top)
+        let topScore = page.elements[top].score
+        let parent = page.elements[top].parent
+        if parent >= 0 {
+            let threshold = max(10, topScore * 0.2)
+            var i = Int(parent) + 1
+            let end = Int(page.elements[Int(parent)].subtreeEnd)
+            // Direct children of the parent, jumping over each one's subtree.
+            while i < end {
+                let sibling = page.elements[i]
+                if i != top {
+                    let density = sibling.textLength > 0 ? Double(sibling.linkTextLength) / Double(sibling.textLength) : 1
+                    if !sibling.boilerplateHint && (sibling.score >= threshold
+                        || (sibling.kind == .p && sibling.textLength > 80 && density < 0.25)) {
+                        mark(i)
+                    }
+                }
+                i = max(i + 1, Int(sibling.subtreeEnd))
+            }
+        }
+
+        // Boilerplate hints above the main container do not count against its blocks.
+        let mainStart = top
+        let mainEnd = Int(page.elements[top].subtreeEnd)
+        func underBoilerplateWithinMain(_ block: TextBlock) -> Bool {
+            guard block.underBoilerplate else { return false }
+            var e = Int(block.element)
+            while e >= 0 {
+                if e == mainStart { return false }
+                if page.elements[e].boilerplateHint { return true }
+                e = Int(page.elements[e].parent)
+            }
+            return false
+        }
+
+        var kept = [Bool](repeating: false, count: page.blocks.count)
+        var firstMainBlock: Int?
+        for (i, block) in page.blocks.enumerated() {
+            let e = Int(block.element)
+            let inside = inMain[e]
+            let lower = String(decoding: block.text.prefix(60), as: UTF8.self).lowercased()
+            let phrase = block.length < 40 && Self.boilerplatePhrases.contains { lower.hasPrefix($0) || lower == $0 }
+            let linkHeavy = block.linkDensity > (favor == .recall ? 0.6 : 0.45) && block.length < 400
+            if inside {
+                var keep = !phrase && !linkHeavy
+                if e >= mainStart && e < mainEnd && underBoilerplateWithinMain(block) {
+                    keep = keep && favor == .recall && block.length > 150 && block.linkDensity < 0.2
+                }
+                if favor == .precision && block.length < 15 && !block.kind.isHeading { keep = false }
+                kept[i] = keep
+                if keep && firstMainBlock == nil { firstMainBlock = i }
+            } else if !block.underBoilerplate && !phrase && block.linkDensity < 0.1 {
+                switch favor {
+                case .precision: break
+                case .balanced: kept[i] = block.length >= 300 && (block.kind == .p || block.kind == .pre)
+                case .recall: kept[i] = block.length >= 120 || (block.kind.isHeading && block.length >= 10)
+                }
+            }
+        }
+        // The page's title heading usually sits just before the main container: keep the nearest heading
+        // above the first kept block when the main content has none of its own.
+        if let first = firstMainBlock {
+            let mainHasHeading = page.blocks.indices.contains { kept[$0] && page.blocks[$0].kind == .h1 }
+            if !mainHasHeading {
+                var j = first - 1
+                var steps = 0
+                while j >= 0 && steps < 12 {
+                    let b = page.blocks[j]
+                    if (b.kind == .h1 || b.kind == .h2) && b.linkDensity < 0.5 && !b.underBoilerplate {
+                        kept[j] = true
+                        break
+                    }
+                    j -= 1
+                    steps += 1
+                }
+            }
+        }
+        // The same text twice (a repeated teaser or caption) is kept once.
+        var seen = Set<[UInt8]>()
+        for i in page.blocks.indices where kept[i] {
+            if !seen.insert(page.blocks[i].text).inserted && page.blocks[i].length > 0 { kept[i] = false }
+        }
+        return kept
+    }
+}
+
+/// Joins kept blocks into the output text.
+struct TextAssembler {
+    let format: ExtractOptions.Format
+
+    func assemble(_ blocks: [TextBlock], kept: [Bool]) -> String {
+        var out: [UInt8] = []
+        var previous: TextBlock?
+        var i = 0
+        while i < blocks.count {
+            guard i < kept.count, kept[i] else { i += 1; continue }
+            var block = blocks[i]
+            // Cells of one table row become one line.
+            if block.row >= 0, block.kind == .td || block.kind == .th {
+                var cells = [block.text]
+                var j = i + 1
+                while j < blocks.count, blocks[j].row == block.row, blocks[j].kind == .td || blocks[j].kind == .th {
+                    if j < kept.count && kept[j] { cells.append(blocks[j].text) }
+                    j += 1
+                }
+                if cells.count > 1 && cells.allSatisfy({ $0.count < 200 && !$0.contains(0x0A) }) {
+                    let separator: [UInt8] = Array(" | ".utf8)
+                    var line: [UInt8] = format == .markdown ? Array("| ".utf8) : []
+                    for (k, c) in cells.enumerated() {
+                        if k > 0 { line += separator }
+                        line += c
+                    }
+                    if format == .markdown { line += Array(" |".utf8) }
+                    block.text = line
+                    block.kind = .tr
+                    i = j - 1
+                }
+            }
+            if let prev = previous {
+                let tight = (prev.kind == .li && block.kind == .li) || (prev.kind == .tr && block.kind == .tr)
+                    || (prev.kind == .dt && block.kind == .dd)
+                out += tight ? [0x0A] : [0x0A, 0x0A]
+            }
+            switch format {
+            case .text:
+                out += block.text
+            case .markdown:
+                switch block.kind {
+                case .h1: out += Array("# ".utf8)
+                case .h2: out += Array("## ".utf8)
+                case .h3: out += Array("### ".utf8)
+                case .h4, .h5, .h6: out += Array("#### ".utf8)
+                case .li: out += Array("- ".utf8)
+                case .blockquote: out += Array("> ".utf8)
+                default: break
+                }
+                if block.preformatted || block.kind == .pre {
+                    out += Array("```\n".utf8) + block.text + Array("\n```".utf8)
+                } else {
+                    out += block.text
+                }
+            }
+            previous = block
+            i += 1
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
