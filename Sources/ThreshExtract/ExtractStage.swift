@@ -6,6 +6,8 @@ public import ThreshCore
 public struct ExtractStage: DocumentStage {
     public let extractor: HTMLExtractor
     public private(set) var statistics = StageStatistics(stage: "extract")
+    /// Receives each page's block-by-block explanation when the options ask for one.
+    public var explanationHandler: ((String, [String]) -> Void)?
 
     public init(options: ExtractOptions = ExtractOptions()) { extractor = HTMLExtractor(options: options) }
 
@@ -28,6 +30,13 @@ public struct ExtractStage: DocumentStage {
             result = try extractor.extract(html: html)
         } catch {
             statistics.drop(error.rawValue)
+            return
+        }
+        if !result.explanation.isEmpty {
+            explanationHandler?(document.id, result.explanation)
+        }
+        if extractor.options.explain && result.text.count < extractor.options.minimumLength {
+            statistics.drop(result.text.isEmpty ? ExtractionOutcome.empty.rawValue : ExtractionOutcome.tooShort.rawValue)
             return
         }
         var out = document

@@ -21,6 +21,8 @@ public struct ExtractOptions: Sendable {
     public var maximumNodes = 300_000
     /// Pages taking longer than this to process are dropped.
     public var maximumSeconds = 5.0
+    /// Record, for every text block, whether it was kept and why (see `Extraction.explanation`).
+    public var explain = false
 
     public init() {}
 }
@@ -40,6 +42,9 @@ public struct Extraction: Sendable {
     public var text: String
     public var title: String?
     public var language: String?
+    /// With `explain`: one line per text block (kept or not, tag, length, link density, whether it is in the
+    /// main content and under a boilerplate hint, and its first characters).
+    public var explanation: [String] = []
 }
 
 /// Main-content extraction over libxml2's HTML parser (recovering, no network).
@@ -79,17 +84,39 @@ public struct HTMLExtractor: Sendable {
         case .success(let p): page = p
         case .failure(let outcome): throw outcome
         }
-        let kept = ContentSelector(favor: options.favor).select(&page)
+        var selector = ContentSelector(favor: options.favor)
+        let kept = selector.select(&page)
         let text = TextAssembler(format: options.format).assemble(page.blocks, kept: kept)
+        var result = Extraction(text: text, title: page.title, language: page.language?.lowercased())
+        if options.explain {
+            result.explanation = page.blocks.indices.map { i in
+                let b = page.blocks[i]
+                let start = String(decoding: b.text.prefix(70), as: UTF8.self).replacingNewlines()
+                var why = ""
+                var e = Int(b.element)
+                while e >= 0 {
+                    if let t = page.elements[e].boilerplateToken { why = "(\(t)@\(e))"; break }
+                    if page.elements[e].kind.isFurniture && page.elements[e].boilerplateHint { why = "(\(page.elements[e].kind)@\(e))"; break }
+                    e = Int(page.elements[e].parent)
+                }
+                return "\(kept[i] ? "KEEP" : "drop") \(b.kind) len=\(b.length) ld=\(Int(b.linkDensity * 100))% "
+                    + "main=\(selector.inMain[Int(b.element)] ? 1 : 0) bp=\(b.underBoilerplate ? 1 : 0)\(why) el=\(b.element) | \(start)"
+            }
+            return result
+        }
         if text.isEmpty { throw .empty }
         if text.count < options.minimumLength { throw .tooShort }
-        return Extraction(text: text, title: page.title, language: page.language?.lowercased())
+        return result
     }
 }
 
 /// Decides which blocks are main content.
 struct ContentSelector {
     let favor: ExtractOptions.Favor
+    /// Per element: inside the main content (filled by `select`).
+    private(set) var inMain: [Bool] = []
+
+    init(favor: ExtractOptions.Favor) { self.favor = favor }
 
     /// Short texts that are page furniture whatever their markup.
     static let boilerplatePhrases: [String] = [
@@ -97,10 +124,13 @@ struct ContentSelector {
         "kommentare", "leave a comment", "leave a reply", "posted in", "tags:", "advertisement", "anzeige", "werbung",
         "cookie", "subscribe", "newsletter", "follow us", "related", "you may also like", "all rights reserved",
         "copyright", "©", "log in", "login", "sign up", "register", "impressum", "datenschutz", "privacy",
-        "terms of use", "back to top", "nach oben", "previous", "next", "zurück", "weiter",
+        "terms of use", "back to top", "nach oben", "previous", "next", "zurück", "weiter", "foto:", "fotos:", "photo:",
+        "photos:", "bild:", "bilder:", "quelle:", "source:", "crédit", "credit", "image:", "picture:", "getty images",
+        "shutterstock", "dpa", "imago", "this entry was posted", "permalink", "permalien", "last modified",
+        "zuletzt aktualisiert", "veröffentlicht am", "published", "updated",
     ]
 
-    func select(_ page: inout PageModel) -> [Bool] {
+    mutating func select(_ page: inout PageModel) -> [Bool] {
         let elements = page.elements.count
         guard elements > 0, !page.blocks.isEmpty else { return [] }
 
@@ -171,7 +201,7 @@ struct ContentSelector {
                 break
             }
         }
-        var inMain = [Bool](repeating: false, count: elements)
+        inMain = [Bool](repeating: false, count: elements)
         func mark(_ e: Int) {
             let end = Int(page.elements[e].subtreeEnd)
             for i in e..<max(end, e + 1) { inMain[i] = true }
@@ -211,14 +241,24 @@ struct ContentSelector {
             return false
         }
 
+        // Substantial, link-poor text between the first and the last block of the main content belongs to it
+        // (articles split over sibling containers, inline quotes, figures).
+        var firstInMain = Int.max, lastInMain = -1
+        for (i, block) in page.blocks.enumerated() where inMain[Int(block.element)] && block.linkDensity < 0.45 {
+            firstInMain = min(firstInMain, i)
+            lastInMain = max(lastInMain, i)
+        }
         var kept = [Bool](repeating: false, count: page.blocks.count)
         var firstMainBlock: Int?
         for (i, block) in page.blocks.enumerated() {
             let e = Int(block.element)
-            let inside = inMain[e]
+            let between = i > firstInMain && i < lastInMain && block.linkDensity < 0.3 && (block.length >= 40 || block.kind.isHeading)
+                && !(block.underBoilerplate && underBoilerplateWithinMain(block))
+            let inside = inMain[e] || between
             let lower = String(decoding: block.text.prefix(60), as: UTF8.self).lowercased()
             let phrase = block.length < 40 && Self.boilerplatePhrases.contains { lower.hasPrefix($0) || lower == $0 }
-            let linkHeavy = block.linkDensity > (favor == .recall ? 0.6 : 0.45) && block.length < 400
+            // Linked headings are common (post titles); linked text blocks are navigation.
+            let linkHeavy = !block.kind.isHeading && block.linkDensity > (favor == .recall ? 0.6 : 0.45) && block.length < 400
             if inside {
                 var keep = !phrase && !linkHeavy
                 if e >= mainStart && e < mainEnd && underBoilerplateWithinMain(block) {
@@ -232,6 +272,26 @@ struct ContentSelector {
                 case .precision: break
                 case .balanced: kept[i] = block.length >= 300 && (block.kind == .p || block.kind == .pre)
                 case .recall: kept[i] = block.length >= 120 || (block.kind.isHeading && block.length >= 10)
+                }
+            }
+        }
+        // Short blocks (captions, credits, labels, stray links) are content only in the middle of content: a
+        // short block is kept when long kept blocks stand on both sides of it (jusText's context rule), a
+        // heading when a long kept block follows it soon.
+        if favor != .recall {
+            let longKept = page.blocks.indices.map { kept[$0] && page.blocks[$0].length >= 80 }
+            var previousLong = [Int](repeating: -1, count: page.blocks.count)
+            var nextLong = [Int](repeating: Int.max, count: page.blocks.count)
+            var last = -1
+            for i in page.blocks.indices { previousLong[i] = last; if longKept[i] { last = i } }
+            last = Int.max
+            for i in page.blocks.indices.reversed() { nextLong[i] = last; if longKept[i] { last = i } }
+            for i in page.blocks.indices where kept[i] && page.blocks[i].length < 50 && page.blocks[i].kind != .li {
+                let b = page.blocks[i]
+                if b.kind.isHeading {
+                    if nextLong[i] == Int.max || nextLong[i] - i > 6 { kept[i] = false }
+                } else if previousLong[i] < 0 || nextLong[i] == Int.max || (b.length < 20 && nextLong[i] - previousLong[i] > 8) {
+                    kept[i] = false
                 }
             }
         }
@@ -323,4 +383,8 @@ struct TextAssembler {
         }
         return String(decoding: out, as: UTF8.self)
     }
+}
+
+extension String {
+    func replacingNewlines() -> String { String(map { $0 == "\n" ? " " : $0 }) }
 }

@@ -10,7 +10,7 @@ enum TagKind: UInt8 {
     case script, style, noscript, template, iframe, svg, math, canvas, object, embed, select, option, button,
          input, textarea, head, title, meta, link, base, audio, video, picture, source, map, dialog
     // Page furniture: read, but marked as boilerplate.
-    case nav, aside, footer, header, form, menu
+    case nav, aside, footer, form, menu, header
     // Containers.
     case html, body, div, section, article, main, table, tbody, thead, tfoot, tr, td, th, ul, ol, dl, figure, center, font, span
     // Blocks that hold text.
@@ -19,6 +19,8 @@ enum TagKind: UInt8 {
     case a, br, hr, img, code
 
     var isSkipped: Bool { rawValue >= TagKind.script.rawValue && rawValue <= TagKind.dialog.rawValue }
+    // (`header` comes after `menu`, so it is a block but not furniture.)
+    /// Page furniture by its tag. (`header` is not: article headers hold the title and standfirst.)
     var isFurniture: Bool { rawValue >= TagKind.nav.rawValue && rawValue <= TagKind.menu.rawValue }
     var isHeading: Bool { rawValue >= TagKind.h1.rawValue && rawValue <= TagKind.h6.rawValue }
 
@@ -79,6 +81,8 @@ struct PageElement {
     var linkTextLength = 0
     /// Readability-style content score.
     var score = 0.0
+    /// The class/id token that made `boilerplateHint` true (for explanations).
+    var boilerplateToken: String?
 }
 
 /// A run of text between block boundaries: a paragraph, heading, list item, cell, …
@@ -110,16 +114,24 @@ struct PageModel {
 
 /// Class/id tokens that mark page furniture, and tokens that mark content.
 enum ClassHints {
+    /// Whole class/id values (or role values) that mark page furniture.
     static let boilerplate: Set<String> = [
-        "nav", "navbar", "navigation", "menu", "menubar", "sidebar", "side", "aside", "footer", "foot", "header",
-        "masthead", "breadcrumb", "breadcrumbs", "comment", "comments", "commentlist", "respond", "reply", "share",
-        "sharing", "social", "socials", "sharebar", "shariff", "cookie", "cookies", "consent", "gdpr", "banner",
-        "advert", "advertisement", "ad", "ads", "adsense", "sponsor", "sponsored", "promo", "promotion", "related",
-        "recommended", "newsletter", "subscribe", "subscription", "popup", "modal", "overlay", "widget", "widgets",
-        "pagination", "pager", "tags", "tagcloud", "skip", "print", "rating", "toolbar", "copyright", "disclaimer",
-        "login", "signup", "search", "teaser", "teasers", "author-box", "byline", "meta", "postmeta", "entry-meta",
-        "toc", "langs", "language", "lang-switch", "hidden", "sr-only", "visually-hidden", "screen-reader-text",
-        "tooltip", "dropdown", "offcanvas", "jump", "sitemap", "more", "moreinfo", "also", "linklist", "links",
+        "nav", "navbar", "navigation", "menu", "menubar", "mainmenu", "main-menu", "sidebar", "side-bar", "aside",
+        "footer", "site-footer", "page-footer", "site-header", "masthead", "breadcrumb", "breadcrumbs", "comment",
+        "comments", "commentlist", "comment-list", "respond", "share", "sharing", "social", "socials", "sharebar",
+        "shariff", "share-buttons", "social-share", "cookie", "cookies", "consent", "gdpr", "cookie-banner", "banner",
+        "advert", "advertisement", "ad", "ads", "adsense", "sponsor", "sponsored", "promo", "related",
+        "related-posts", "related-articles", "recommended", "newsletter", "subscribe", "popup", "modal", "overlay",
+        "widget", "widgets", "pagination", "pager", "tags", "tagcloud", "tag-cloud", "skip-link", "toolbar",
+        "copyright", "disclaimer", "login", "signup", "author-box", "postmetadata", "entry-meta", "post-meta",
+        "sr-only", "visually-hidden", "screen-reader-text", "offcanvas", "sitemap", "contentinfo", "complementary",
+    ]
+    /// Parts of hyphenated or camel-joined class names strong enough to mark furniture on their own.
+    static let boilerplateParts: Set<String> = [
+        "nav", "navbar", "navigation", "menu", "sidebar", "footer", "breadcrumb", "breadcrumbs", "comment", "comments",
+        "share", "sharing", "social", "cookie", "cookies", "consent", "gdpr", "advert", "advertisement", "ads",
+        "sponsored", "promo", "related", "newsletter", "subscribe", "popup", "modal", "widget", "pagination",
+        "teaser", "teasers", "recommendations", "outbrain", "taboola",
     ]
     static let content: Set<String> = [
         "article", "articlebody", "article-body", "article-content", "content", "entry", "entry-content", "post",
@@ -127,17 +139,28 @@ enum ClassHints {
         "main-content", "blog", "page-content", "td-post-content", "single", "richtext", "rte", "prose", "news",
     ]
 
-    /// Splits a class or id value into lowercase tokens on anything but letters and digits (keeping the
-    /// whole hyphenated value as a token too).
-    static func tokens(_ value: String) -> [String] {
-        let lower = value.lowercased()
-        var result: [String] = []
-        for word in lower.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }) {
-            result.append(String(word))
-            let parts = word.split(whereSeparator: { !($0.isLetter || $0.isNumber) })
-            if parts.count > 1 { result += parts.map(String.init) }
+    /// The furniture token of a class/id/role text, if any: a whole value from `boilerplate`, or a part of a
+    /// hyphenated/underscored value from `boilerplateParts`.
+    static func boilerplateToken(_ value: String) -> String? {
+        for word in value.lowercased().split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }) {
+            let w = String(word)
+            if boilerplate.contains(w) { return w }
+            let parts = word.split(whereSeparator: { $0 == "-" || $0 == "_" })
+            if parts.count > 1, let part = parts.first(where: { boilerplateParts.contains(String($0)) }) { return String(part) }
         }
-        return result
+        return nil
+    }
+
+    /// Whether a class/id text names content (a whole value, or a part of a hyphenated value).
+    static func isContent(_ value: String) -> Bool {
+        for word in value.lowercased().split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }) {
+            if content.contains(String(word)) { return true }
+            let parts = word.split(whereSeparator: { $0 == "-" || $0 == "_" })
+            if parts.count > 1, parts.contains(where: { content.contains(String($0)) }) && !parts.contains(where: { boilerplateParts.contains(String($0)) }) {
+                return true
+            }
+        }
+        return false
     }
 }
 
@@ -256,10 +279,11 @@ struct PageBuilder {
         if let id = Self.attribute(node, "id") { hintText += id + " " }
         if let role = Self.attribute(node, "role") { hintText += role + " " }
         if !hintText.isEmpty {
-            let tokens = ClassHints.tokens(hintText)
-            element.contentHint = tokens.contains { ClassHints.content.contains($0) }
-            element.boilerplateHint = !element.contentHint && tokens.contains { ClassHints.boilerplate.contains($0) }
-            if tokens.contains("navigation") || tokens.contains("contentinfo") || tokens.contains("complementary") { element.boilerplateHint = true }
+            element.contentHint = ClassHints.isContent(hintText)
+            if !element.contentHint, let token = ClassHints.boilerplateToken(hintText) {
+                element.boilerplateHint = true
+                element.boilerplateToken = token
+            }
         }
         if let itemprop = Self.attribute(node, "itemprop")?.lowercased(), itemprop == "articlebody" || itemprop == "text" {
             element.contentHint = true

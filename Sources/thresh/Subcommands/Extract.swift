@@ -35,6 +35,9 @@ struct Extract: ParsableCommand {
     @Option(help: "Drop pages that take longer than this (seconds).")
     var maxSeconds: Double = 5
 
+    @Flag(help: "Print, for every text block of every page, whether it was kept and why (to stderr).")
+    var explain = false
+
     @Option(help: "What to do with an invalid input line: fail or skip.")
     var onError: OnError = .fail
 
@@ -49,7 +52,14 @@ struct Extract: ParsableCommand {
             extractOptions.maximumInputBytes = maxInputBytes
             extractOptions.maximumNodes = maxNodes
             extractOptions.maximumSeconds = maxSeconds
+            extractOptions.explain = explain
             var stage = ExtractStage(options: extractOptions)
+            if explain {
+                stage.explanationHandler = { id, lines in
+                    printError("== \(id)")
+                    for line in lines { printError(line) }
+                }
+            }
             let diagnostics = Diagnostics()
             let writer = try DocumentWriter(path: options.output)
             let progress = Progress()
