@@ -130,6 +130,18 @@ struct ContentSelector {
         "zuletzt aktualisiert", "veröffentlicht am", "published", "updated",
     ]
 
+    /// Whether text reads like sentences: mostly words, with sentence punctuation.
+    static func isProse(_ text: [UInt8]) -> Bool {
+        var punctuation = 0, spaces = 0
+        for c in text {
+            if c == 0x2E || c == 0x2C || c == 0x21 || c == 0x3F || c == 0x3B || c == 0x3A { punctuation += 1 }
+            if c == 0x20 { spaces += 1 }
+        }
+        // CJK text has few spaces; its punctuation is multi-byte, so judge it by length alone.
+        if spaces < text.count / 40 { return text.count >= 200 }
+        return punctuation >= 2 && spaces >= 10
+    }
+
     mutating func select(_ page: inout PageModel) -> [Bool] {
         let elements = page.elements.count
         guard elements > 0, !page.blocks.isEmpty else { return [] }
@@ -152,7 +164,9 @@ struct ContentSelector {
             }
             if block.kind == .li && block.length < 80 { continue }
             let commas = block.text.reduce(0) { $0 + ($1 == 0x2C ? 1 : 0) }
-            var points = 1.0 + Double(commas) + min(Double(block.length) / 100, 3)
+            // Readability caps the length term at 3; a higher cap lets one long article paragraph outweigh a
+            // group of teasers.
+            var points = 1.0 + Double(commas) + min(Double(block.length) / 100, 8)
             points *= (1 - block.linkDensity)
             var e = Int(block.element)
             if !page.elements[e].kind.isContainer { e = Int(page.elements[e].parent) }
@@ -178,7 +192,7 @@ struct ContentSelector {
             default: break
             }
             if el.contentHint { s += 15 }
-            if el.boilerplateHint { s -= 25 }
+            if el.boilerplateHint { s -= 15 }
             el.score = s
             page.elements[i] = el
             if s > bestScore { bestScore = s; best = i }
@@ -270,7 +284,10 @@ struct ContentSelector {
             } else if !block.underBoilerplate && !phrase && block.linkDensity < 0.1 {
                 switch favor {
                 case .precision: break
-                case .balanced: kept[i] = block.length >= 300 && (block.kind == .p || block.kind == .pre)
+                case .balanced:
+                    // Long, link-free prose outside the main container (pages whose content is spread over
+                    // several containers, old table layouts).
+                    kept[i] = block.length >= 150 && block.kind != .li && !block.kind.isHeading && Self.isProse(block.text)
                 case .recall: kept[i] = block.length >= 120 || (block.kind.isHeading && block.length >= 10)
                 }
             }
@@ -306,6 +323,11 @@ struct ContentSelector {
                     let b = page.blocks[j]
                     if (b.kind == .h1 || b.kind == .h2) && b.linkDensity < 0.5 && !b.underBoilerplate {
                         kept[j] = true
+                        // A standfirst between the title and the body is content too.
+                        for k in (j + 1)..<first where !kept[k] {
+                            let lead = page.blocks[k]
+                            if lead.length >= 60 && lead.linkDensity < 0.2 && !lead.underBoilerplate && lead.kind != .li { kept[k] = true }
+                        }
                         break
                     }
                     j -= 1

@@ -10,7 +10,7 @@ enum TagKind: UInt8 {
     case script, style, noscript, template, iframe, svg, math, canvas, object, embed, select, option, button,
          input, textarea, head, title, meta, link, base, audio, video, picture, source, map, dialog
     // Page furniture: read, but marked as boilerplate.
-    case nav, aside, footer, form, menu, header
+    case nav, aside, footer, menu, header, form
     // Containers.
     case html, body, div, section, article, main, table, tbody, thead, tfoot, tr, td, th, ul, ol, dl, figure, center, font, span
     // Blocks that hold text.
@@ -19,7 +19,8 @@ enum TagKind: UInt8 {
     case a, br, hr, img, code
 
     var isSkipped: Bool { rawValue >= TagKind.script.rawValue && rawValue <= TagKind.dialog.rawValue }
-    // (`header` comes after `menu`, so it is a block but not furniture.)
+    // (`header` and `form` come after `menu`: blocks, not furniture. Whole pages sit in one <form> on
+    // ASP.NET sites; small search forms have little text and are left to the link-density rules.)
     /// Page furniture by its tag. (`header` is not: article headers hold the title and standfirst.)
     var isFurniture: Bool { rawValue >= TagKind.nav.rawValue && rawValue <= TagKind.menu.rawValue }
     var isHeading: Bool { rawValue >= TagKind.h1.rawValue && rawValue <= TagKind.h6.rawValue }
