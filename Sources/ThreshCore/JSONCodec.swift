@@ -158,13 +158,21 @@ public struct JSONParser {
             bytes.reserveCapacity(position - start + 16)
             bytes.append(contentsOf: UnsafeBufferPointer(start: base + start, count: position - start))
             while position < end {
+                // Copy the run up to the next quote, backslash or control character in one go.
+                let runStart = position
+                while position < end {
+                    let c = base[position]
+                    if c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") || c < 0x20 { break }
+                    position += 1
+                }
+                if position > runStart { bytes.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: position - runStart)) }
+                guard position < end else { break }
                 let c = base[position]
                 if c == UInt8(ascii: "\"") {
                     position += 1
                     return String(decoding: bytes, as: UTF8.self)
                 }
                 if c < 0x20 { throw fail("control character in string") }
-                if c != UInt8(ascii: "\\") { bytes.append(c); position += 1; continue }
                 position += 1
                 guard position < end else { break }
                 let e = base[position]

@@ -130,6 +130,11 @@ struct ContentSelector {
         "zuletzt aktualisiert", "veröffentlicht am", "published", "updated",
     ]
 
+    static func isBoilerplatePhrase(_ text: [UInt8]) -> Bool {
+        let lower = String(decoding: text.prefix(60), as: UTF8.self).lowercased()
+        return boilerplatePhrases.contains { lower.hasPrefix($0) }
+    }
+
     /// Whether text reads like sentences: mostly words, with sentence punctuation.
     static func isProse(_ text: [UInt8]) -> Bool {
         var punctuation = 0, spaces = 0
@@ -153,6 +158,30 @@ struct ContentSelector {
                 page.elements[e].textLength += block.length
                 page.elements[e].linkTextLength += block.linkLength
                 e = Int(page.elements[e].parent)
+            }
+        }
+
+        // A weak furniture name (author, widget, meta, …) on an element holding a lot of link-poor text is a
+        // misnomer (themes wrap whole articles in such classes): the hint is dropped. Comment sections keep theirs.
+        var hintsChanged = false
+        for i in 0..<elements where page.elements[i].boilerplateHint {
+            let el = page.elements[i]
+            guard let token = el.boilerplateToken, !ClassHints.strongBoilerplate.contains(token) else { continue }
+            let prose = el.textLength - el.linkTextLength
+            if prose > 1200 && Double(el.linkTextLength) < Double(el.textLength) * 0.2 {
+                page.elements[i].boilerplateHint = false
+                hintsChanged = true
+            }
+        }
+        if hintsChanged {
+            for b in page.blocks.indices {
+                var e = Int(page.blocks[b].element)
+                var under = false
+                while e >= 0 {
+                    if page.elements[e].boilerplateHint { under = true; break }
+                    e = Int(page.elements[e].parent)
+                }
+                page.blocks[b].underBoilerplate = under
             }
         }
 
@@ -269,8 +298,7 @@ struct ContentSelector {
             let between = i > firstInMain && i < lastInMain && block.linkDensity < 0.3 && (block.length >= 40 || block.kind.isHeading)
                 && !(block.underBoilerplate && underBoilerplateWithinMain(block))
             let inside = inMain[e] || between
-            let lower = String(decoding: block.text.prefix(60), as: UTF8.self).lowercased()
-            let phrase = block.length < 40 && Self.boilerplatePhrases.contains { lower.hasPrefix($0) || lower == $0 }
+            let phrase = block.length < 40 && Self.isBoilerplatePhrase(block.text)
             // Linked headings are common (post titles); linked text blocks are navigation.
             let linkHeavy = !block.kind.isHeading && block.linkDensity > (favor == .recall ? 0.6 : 0.45) && block.length < 400
             if inside {

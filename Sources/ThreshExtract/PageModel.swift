@@ -45,6 +45,33 @@ enum TagKind: UInt8 {
         }
     }
 
+    /// The kind of an element from its (lowercase, as libxml2 gives HTML names) C-string name, by a hash of
+    /// its bytes: no `String` is made per element.
+    static func of(_ name: UnsafePointer<UInt8>?) -> TagKind {
+        guard let name else { return .other }
+        return byHash[nameHash(name)] ?? .other
+    }
+
+    static func nameHash(_ name: UnsafePointer<UInt8>) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        var p = name
+        while p.pointee != 0 {
+            let c = p.pointee
+            h = (h ^ UInt64(c >= 0x41 && c <= 0x5A ? c | 0x20 : c)) &* 0x100_0000_01b3
+            p += 1
+        }
+        return h
+    }
+
+    static let byHash: [UInt64: TagKind] = {
+        var map: [UInt64: TagKind] = [:]
+        for (name, kind) in byName {
+            var bytes = Array(name.utf8) + [0]
+            map[bytes.withUnsafeMutableBufferPointer { nameHash($0.baseAddress!) }] = kind
+        }
+        return map
+    }()
+
     static let byName: [String: TagKind] = {
         var map: [String: TagKind] = [:]
         let names: [(String, TagKind)] = [
@@ -126,13 +153,22 @@ enum ClassHints {
         "widget", "widgets", "pagination", "pager", "tags", "tagcloud", "tag-cloud", "skip-link", "toolbar",
         "copyright", "disclaimer", "login", "signup", "author-box", "postmetadata", "entry-meta", "post-meta",
         "sr-only", "visually-hidden", "screen-reader-text", "offcanvas", "sitemap", "contentinfo", "complementary",
+        "author", "authors", "author-bio", "authorbox", "author-box", "about-author", "author-info", "bio", "autor",
+        "autorbox", "more-articles", "read-more", "readmore", "further-reading", "most-read", "mostread", "trending",
+    ]
+    /// Furniture names that stay furniture however much text they hold (comment threads are long prose).
+    static let strongBoilerplate: Set<String> = [
+        "comment", "comments", "commentlist", "comment-list", "respond", "cookie", "cookies", "consent", "gdpr",
+        "cookie-banner", "newsletter", "subscribe", "kommentare", "footer", "site-footer", "page-footer", "sidebar",
+        "side-bar", "outbrain", "taboola", "related", "related-posts", "related-articles",
     ]
     /// Parts of hyphenated or camel-joined class names strong enough to mark furniture on their own.
     static let boilerplateParts: Set<String> = [
         "nav", "navbar", "navigation", "menu", "sidebar", "footer", "breadcrumb", "breadcrumbs", "comment", "comments",
         "share", "sharing", "social", "cookie", "cookies", "consent", "gdpr", "advert", "advertisement", "ads",
         "sponsored", "promo", "related", "newsletter", "subscribe", "popup", "modal", "widget", "pagination",
-        "teaser", "teasers", "recommendations", "outbrain", "taboola",
+        "teaser", "teasers", "recommendations", "outbrain", "taboola", "author", "autor", "bio", "kommentare",
+        "mostread", "trending", "sharebar", "socialbar",
     ]
     static let content: Set<String> = [
         "article", "articlebody", "article-body", "article-content", "content", "entry", "entry-content", "post",
@@ -140,28 +176,96 @@ enum ClassHints {
         "main-content", "blog", "page-content", "td-post-content", "single", "richtext", "rte", "prose", "news",
     ]
 
-    /// The furniture token of a class/id/role text, if any: a whole value from `boilerplate`, or a part of a
-    /// hyphenated/underscored value from `boilerplateParts`.
-    static func boilerplateToken(_ value: String) -> String? {
-        for word in value.lowercased().split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }) {
-            let w = String(word)
-            if boilerplate.contains(w) { return w }
-            let parts = word.split(whereSeparator: { $0 == "-" || $0 == "_" })
-            if parts.count > 1, let part = parts.first(where: { boilerplateParts.contains(String($0)) }) { return String(part) }
-        }
-        return nil
+    /// FNV-1a of ASCII-lowercased bytes: class names are matched by hash, with no `String` per element.
+    static func hash<C: Collection>(_ bytes: C) -> UInt64 where C.Element == UInt8 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for c in bytes { h = (h ^ UInt64(c >= 0x41 && c <= 0x5A ? c | 0x20 : c)) &* 0x100_0000_01b3 }
+        return h
     }
 
-    /// Whether a class/id text names content (a whole value, or a part of a hyphenated value).
-    static func isContent(_ value: String) -> Bool {
-        for word in value.lowercased().split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }) {
-            if content.contains(String(word)) { return true }
-            let parts = word.split(whereSeparator: { $0 == "-" || $0 == "_" })
-            if parts.count > 1, parts.contains(where: { content.contains(String($0)) }) && !parts.contains(where: { boilerplateParts.contains(String($0)) }) {
-                return true
+    private static func table(_ words: Set<String>) -> [UInt64: String] {
+        var t: [UInt64: String] = [:]
+        for w in words { t[hash(Array(w.utf8))] = w }
+        return t
+    }
+    private static let boilerplateWords = table(boilerplate)
+    private static let boilerplatePartWords = table(boilerplateParts)
+    private static let contentWords = table(content)
+
+    /// Reads a class/id/role text: whether it names content (a whole value, or a part of a hyphenated value
+    /// with no furniture part), and otherwise the furniture name it carries, if any.
+    static func classify(_ value: String) -> (content: Bool, boilerplate: String?) {
+        var furniture: String?
+        var isContent = false
+        var v = value
+        v.withUTF8 { bytes in
+            var i = 0
+            let n = bytes.count
+            while i < n {
+                while i < n && (bytes[i] == 0x20 || bytes[i] == 0x09 || bytes[i] == 0x0A) { i += 1 }
+                let start = i
+                while i < n && !(bytes[i] == 0x20 || bytes[i] == 0x09 || bytes[i] == 0x0A) { i += 1 }
+                guard i > start else { continue }
+                let word = UnsafeBufferPointer(rebasing: bytes[start..<i])
+                let whole = hash(word)
+                if contentWords[whole] != nil { isContent = true; continue }
+                if furniture == nil, let f = boilerplateWords[whole] { furniture = f }
+                // Parts of hyphenated or underscored names.
+                var partHasContent = false
+                var partFurniture: String?
+                var partCount = 0
+                var j = 0
+                while j <= word.count {
+                    let s = j
+                    while j < word.count && word[j] != 0x2D && word[j] != 0x5F { j += 1 }
+                    if j > s {
+                        partCount += 1
+                        let h = hash(UnsafeBufferPointer(rebasing: word[s..<j]))
+                        if contentWords[h] != nil { partHasContent = true }
+                        if partFurniture == nil, let f = boilerplatePartWords[h] { partFurniture = f }
+                    }
+                    j += 1
+                }
+                guard partCount > 1 else { continue }
+                if partHasContent && partFurniture == nil { isContent = true }
+                if furniture == nil, let f = partFurniture { furniture = f }
             }
         }
-        return false
+        return (isContent, isContent ? nil : furniture)
+    }
+}
+
+/// The attributes extraction looks at, read in one pass over an element's attribute list.
+struct Attributes {
+    var hints = ""
+    var itemprop: String?
+    var lang: String?
+    var hidden = false
+
+    init(_ node: xmlNodePtr) {
+        var attr = node.pointee.properties
+        while let a = attr {
+            defer { attr = a.pointee.next }
+            guard let rawName = a.pointee.name else { continue }
+            let name = UnsafeRawPointer(rawName).assumingMemoryBound(to: CChar.self)
+            func value() -> String {
+                guard let text = a.pointee.children, let content = text.pointee.content else { return "" }
+                return String(cString: UnsafeRawPointer(content).assumingMemoryBound(to: CChar.self))
+            }
+            switch name[0] | 0x20 {
+            case 0x63 where strcasecmp(name, "class") == 0: hints += value() + " "
+            case 0x69 where strcasecmp(name, "id") == 0: hints += value() + " "
+            case 0x72 where strcasecmp(name, "role") == 0: hints += value() + " "
+            case 0x69 where strcasecmp(name, "itemprop") == 0: itemprop = value()
+            case 0x6C where strcasecmp(name, "lang") == 0: lang = value()
+            case 0x68 where strcasecmp(name, "hidden") == 0: hidden = true
+            case 0x61 where strcasecmp(name, "aria-hidden") == 0: if value() == "true" { hidden = true }
+            case 0x73 where strcasecmp(name, "style") == 0:
+                let style = value().lowercased().filter { $0 != " " }
+                if style.contains("display:none") || style.contains("visibility:hidden") { hidden = true }
+            default: break
+            }
+        }
     }
 }
 
@@ -251,8 +355,8 @@ struct PageBuilder {
         if model.nodeCount & 1023 == 0 && monotonicSeconds() > deadline { exceeded = .timeout; return }
         guard depth < 400 else { return }
 
-        let name = node.pointee.name.map { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)).lowercased() } ?? ""
-        let kind = TagKind.byName[name] ?? .other
+        let kind = TagKind.of(node.pointee.name.map { UnsafePointer($0) })
+        let attributes = Attributes(node)
 
         if kind == .title, model.title == nil {
             model.title = textContent(node)
@@ -268,25 +372,21 @@ struct PageBuilder {
             }
             return
         }
-        if kind == .html, let lang = Self.attribute(node, "lang"), !lang.isEmpty { model.language = lang }
+        if kind == .html, let lang = attributes.lang, !lang.isEmpty { model.language = lang }
         if kind.isSkipped { return }
-        if Self.attribute(node, "hidden") != nil || Self.attribute(node, "aria-hidden") == "true" { return }
-        if let style = Self.attribute(node, "style")?.lowercased().filter({ $0 != " " }),
-           style.contains("display:none") || style.contains("visibility:hidden") { return }
+        if attributes.hidden { return }
 
         var element = PageElement(kind: kind, parent: parent)
-        var hintText = ""
-        if let cls = Self.attribute(node, "class") { hintText += cls + " " }
-        if let id = Self.attribute(node, "id") { hintText += id + " " }
-        if let role = Self.attribute(node, "role") { hintText += role + " " }
+        let hintText = attributes.hints
         if !hintText.isEmpty {
-            element.contentHint = ClassHints.isContent(hintText)
-            if !element.contentHint, let token = ClassHints.boilerplateToken(hintText) {
+            let (isContent, furniture) = ClassHints.classify(hintText)
+            element.contentHint = isContent
+            if let furniture {
                 element.boilerplateHint = true
-                element.boilerplateToken = token
+                element.boilerplateToken = furniture
             }
         }
-        if let itemprop = Self.attribute(node, "itemprop")?.lowercased(), itemprop == "articlebody" || itemprop == "text" {
+        if let itemprop = attributes.itemprop?.lowercased(), itemprop == "articlebody" || itemprop == "text" {
             element.contentHint = true
             element.boilerplateHint = false
         }
