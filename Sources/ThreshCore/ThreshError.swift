@@ -13,6 +13,8 @@ public struct ThreshError: Error, Sendable, CustomStringConvertible {
         public static let invalidJSON = Code(rawValue: "invalid-json")
         public static let compression = Code(rawValue: "compression")
         public static let unsupportedFormat = Code(rawValue: "unsupported-format")
+        /// The reader of our output went away (`thresh … | head`): not a failure of ours.
+        public static let brokenPipe = Code(rawValue: "broken-pipe")
     }
 
     public var code: Code

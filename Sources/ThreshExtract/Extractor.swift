@@ -331,7 +331,8 @@ struct ContentSelector {
             for i in page.blocks.indices { previousLong[i] = last; if longKept[i] { last = i } }
             last = Int.max
             for i in page.blocks.indices.reversed() { nextLong[i] = last; if longKept[i] { last = i } }
-            for i in page.blocks.indices where kept[i] && page.blocks[i].length < 50 && page.blocks[i].kind != .li {
+            // (List items and table cells are judged as parts of their list or table, not one by one.)
+            for i in page.blocks.indices where kept[i] && page.blocks[i].length < 50 && page.blocks[i].kind != .li && page.blocks[i].row < 0 {
                 let b = page.blocks[i]
                 if b.kind.isHeading {
                     if nextLong[i] == Int.max || nextLong[i] - i > 6 { kept[i] = false }

@@ -93,6 +93,9 @@ public final class DecompressingReader {
     private var gzip: ZlibInflater?
     private var zstd: ZstdDecoder?
     private var memberFinished = false
+    /// Called before each read of the underlying file, which may block on a pipe: stages flush their output
+    /// here, so a pipeline's documents flow on while a slow producer is still working.
+    public var beforeRead: (() -> Void)?
 
     /// Opens `path` (or `-`) and detects its compression.
     public init(path: String, bufferSize: Int = 1 << 20) throws {
@@ -118,6 +121,7 @@ public final class DecompressingReader {
             rawEnd = n
         }
         while rawEnd < raw.count && !rawEOF {
+            beforeRead?()
             let n = try file.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[rawEnd...]))
             if n == 0 { rawEOF = true } else { rawEnd += n }
             if n > 0 { break }
@@ -188,6 +192,12 @@ public final class LineReader {
     public let maximumLineLength: Int
 
     public var name: String { reader.name }
+
+    /// See `DecompressingReader.beforeRead`.
+    public var beforeRead: (() -> Void)? {
+        get { reader.beforeRead }
+        set { reader.beforeRead = newValue }
+    }
 
     public init(_ reader: DecompressingReader, maximumLineLength: Int = 1 << 30) {
         self.reader = reader

@@ -20,6 +20,12 @@ public final class DocumentReader {
 
     /// The file name used in messages.
     public var name: String { lines.name }
+
+    /// Called before each (possibly blocking) read of the input; see `DecompressingReader.beforeRead`.
+    public var beforeRead: (() -> Void)? {
+        get { lines.beforeRead }
+        set { lines.beforeRead = newValue }
+    }
     /// Decompressed bytes consumed so far.
     public var bytesRead: Int64 { lines.bytesRead }
 
@@ -72,6 +78,9 @@ public final class DocumentWriter {
 
     /// Bytes written (uncompressed).
     public var bytesWritten: Int64 { output.bytesWritten }
+
+    /// Writes buffered documents through (to a pipe: the next stage sees them now).
+    public func flush() throws { try output.flush() }
 
     /// Flushes and closes (renaming a file into place).
     public func close() throws { try output.close() }

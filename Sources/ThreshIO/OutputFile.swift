@@ -128,7 +128,7 @@ public final class OutputFile {
                 let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
                 if n < 0 {
                     if errno == EINTR { continue }
-                    if errno == EPIPE { throw ThreshError(.io, "output closed (broken pipe)", file: path) }
+                    if errno == EPIPE { throw ThreshError(.brokenPipe, "output closed (broken pipe)", file: path) }
                     throw ThreshError(.io, "write failed: \(errnoString())", file: path)
                 }
                 offset += n

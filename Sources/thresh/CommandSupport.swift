@@ -41,6 +41,9 @@ func printError(_ message: String) {
     line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
 }
 
+/// Ignores SIGPIPE so that a closed output pipe is an EPIPE error we handle, not a silent kill mid-write.
+func ignoreBrokenPipeSignal() { signal(SIGPIPE, SIG_IGN) }
+
 /// Whether stderr is a terminal (progress is shown only there).
 var stderrIsTerminal: Bool { isatty(2) != 0 }
 
@@ -99,8 +102,12 @@ func finishStatistics(_ stats: [StageStatistics], options: StageOptions) throws 
 
 /// Runs a command body, turning `ThreshError`s into one message on stderr and exit code 1.
 func runReportingErrors(_ body: () throws -> Void) throws {
+    ignoreBrokenPipeSignal()
     do {
         try body()
+    } catch let error as ThreshError where error.code == .brokenPipe {
+        // Like any Unix filter whose reader has gone (`| head`): stop quietly.
+        throw ExitCode(0)
     } catch let error as ThreshError {
         printError("thresh: error: \(error)")
         throw ExitCode(error.code == .usage ? 64 : 1)

@@ -31,6 +31,7 @@ struct Cat: ParsableCommand {
             outer: for input in inputs {
                 let reader = try DocumentReader(path: input, onError: onError)
                 reader.reportSkipped = { diagnostics.report($0) }
+                reader.beforeRead = { try? writer.flush() }
                 defer {
                     stats.bytesIn += reader.bytesRead
                     // Invalid lines are inputs too: in = out + dropped.

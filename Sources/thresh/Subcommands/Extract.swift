@@ -67,6 +67,7 @@ struct Extract: ParsableCommand {
             for input in inputs {
                 let reader = try DocumentReader(path: input, onError: onError)
                 reader.reportSkipped = { diagnostics.report($0) }
+                reader.beforeRead = { try? writer.flush() }
                 while let document = try reader.next() {
                     try stage.process(document) { try writer.write($0) }
                     progress.update("extract: \(stage.statistics.documentsIn) pages, \(writer.count) documents")

@@ -1,0 +1,107 @@
+import Testing
+import ThreshCore
+@testable import ThreshExtract
+
+@Suite struct ExtractorTests {
+    let article = (1...4).map { "<p>This is paragraph number \($0) of the article, with enough words to read as prose, commas, and a full stop.</p>" }
+        .joined(separator: "\n")
+
+    func page(_ body: String, head: String = "<title>Page title</title>", lang: String = "en") -> String {
+        "<!doctype html><html lang=\"\(lang)\"><head>\(head)</head><body>\(body)</body></html>"
+    }
+
+    func extract(_ html: String, _ configure: (inout ExtractOptions) -> Void = { _ in }) throws -> Extraction {
+        var options = ExtractOptions()
+        configure(&options)
+        return try HTMLExtractor(options: options).extract(html: html)
+    }
+
+    @Test func keepsTheArticleAndItsParagraphs() throws {
+        let result = try extract(page("<article><h1>The headline</h1>\(article)</article>"))
+        #expect(result.text.hasPrefix("The headline\n\nThis is paragraph number 1"))
+        #expect(result.text.split(separator: "\n\n").count == 5)
+        #expect(result.title == "Page title")
+        #expect(result.language == "en")
+    }
+
+    @Test(arguments: [
+        ("navigation", "<nav><a href=/>Home</a> <a href=/a>About us</a> <a href=/c>Contact the team</a></nav>"),
+        ("header", "<div class=\"site-header\"><a href=/>Brand name here</a> <a href=/s>Subscribe now today</a></div>"),
+        ("footer", "<footer><p>Copyright 2026 Example Corporation, all rights reserved, imprint and privacy policy apply.</p></footer>"),
+        ("cookie banner", "<div id=\"cookie-consent\"><p>We use cookies to improve your experience, and by continuing you accept our cookie policy.</p></div>"),
+        ("share bar", "<div class=\"share-buttons\"><a href=#>Share on Facebook</a> <a href=#>Share on Twitter</a></div>"),
+        ("comments", "<section id=\"comments\"><p>Great article, I really enjoyed reading it and will share it with all my friends here.</p></section>"),
+        ("related links", "<aside class=\"related\"><h3>Related</h3><ul><li><a href=/x>Another story about rivers</a></li><li><a href=/y>Yet another story about lakes</a></li></ul></aside>"),
+        ("ads", "<div class=\"advert\"><p>Buy the best shoes at the lowest prices, order today and get free shipping on everything.</p></div>"),
+    ])
+    func dropsBoilerplate(kind: String, html: String) throws {
+        let result = try extract(page(html + "<article>\(article)</article>" + html))
+        #expect(result.text.contains("paragraph number 3"), "\(kind)")
+        for probe in ["Home", "Brand name", "Copyright 2026", "cookies", "Share on", "Great article", "Another story", "best shoes"] {
+            #expect(!result.text.contains(probe), "\(kind): \(probe) leaked")
+        }
+    }
+
+    @Test func scriptsStylesAndTemplatesNeverAppear() throws {
+        let html = page("<article>\(article)<script>var secret = 'SCRIPT';</script><style>.x{content:'STYLE'}</style>"
+            + "<noscript>NOSCRIPT</noscript><template><p>TEMPLATE</p></template><p style=\"display:none\">HIDDEN</p></article>",
+            head: "<title>t</title><script>HEADSCRIPT</script>")
+        let text = try extract(html).text
+        for probe in ["SCRIPT", "STYLE", "NOSCRIPT", "TEMPLATE", "HIDDEN"] { #expect(!text.contains(probe)) }
+    }
+
+    @Test func tablesBecomeRowsOfCells() throws {
+        let table = "<table><tr><th>Country</th><th>Capital</th></tr><tr><td>France</td><td>Paris</td></tr>"
+            + "<tr><td>Spain</td><td><table><tr><td>Madrid</td></tr></table></td></tr></table>"
+        let text = try extract(page("<article>\(article)\(table)</article>")).text
+        #expect(text.contains("Country | Capital\nFrance | Paris"))
+        #expect(text.contains("Madrid"))
+    }
+
+    @Test func brokenMarkupIsRecovered() throws {
+        let html = "<html><body><div class=content><p>First paragraph of the story, long enough to count as real prose here, really."
+            + "<p>Second paragraph <b>bold <i>both</b> still going, with commas, and more words to read as content.<div><p>Third one"
+            + " & entities &amp; &eacute;t&eacute; &#8212; decoded, and the end of the text is here for all to read."
+        let text = try extract(html).text
+        #expect(text.contains("First paragraph"))
+        #expect(text.contains("Second paragraph bold both still going"))
+        #expect(text.contains("& entities & été — decoded"))
+    }
+
+    @Test func markdownFormat() throws {
+        let html = page("<article><h1>Title</h1>\(article)<h2>Section</h2><ul><li>first item of the list</li><li>second item</li></ul>\(article)</article>")
+        let text = try extract(html) { $0.format = .markdown }.text
+        #expect(text.hasPrefix("# Title\n\n"))
+        #expect(text.contains("## Section"))
+        #expect(text.contains("- first item of the list\n- second item"))
+    }
+
+    @Test func guardsAndMinimumLengthDropPages() {
+        #expect(throws: ExtractionOutcome.tooShort) { try extract(page("<article>\(article)</article>")) { $0.minimumLength = 1000 } }
+        #expect(throws: ExtractionOutcome.empty) { try extract(page("<script>only a script</script>")) }
+        #expect(throws: ExtractionOutcome.tooLarge) { try extract(page(article)) { $0.maximumInputBytes = 100 } }
+        let many = String(repeating: "<div><span>x</span></div>", count: 2000)
+        #expect(throws: ExtractionOutcome.tooManyNodes) { try extract(page(many + article)) { $0.maximumNodes = 1000 } }
+    }
+
+    @Test func favorRecallKeepsMoreThanPrecision() throws {
+        let side = "<div class=\"box\"><p>A long side note outside the article that still reads as prose, with commas, clauses, and enough length to matter here, surely.</p></div>"
+        let html = page("<article>\(article)</article>" + side)
+        let recall = try extract(html) { $0.favor = .recall }.text
+        let precision = try extract(html) { $0.favor = .precision }.text
+        #expect(recall.contains("side note"))
+        #expect(!precision.contains("side note"))
+    }
+
+    @Test func stageCountsDropsAndPassesPlainText() throws {
+        var stage = ExtractStage()
+        var out: [Document] = []
+        try stage.process(Document(id: "a", text: page("<article>\(article)</article>"))) { out.append($0) }
+        try stage.process(Document(id: "b", text: page("<p>x</p>"))) { out.append($0) }
+        try stage.process(Document(id: "c", text: "Plain  text\nstays as it is.", meta: ["content_type": .string("text/plain")])) { out.append($0) }
+        #expect(out.map(\.id) == ["a", "c"])
+        #expect(out[0].meta["title"] == .string("Page title"))
+        #expect(out[1].text == "Plain  text\nstays as it is.")
+        #expect(stage.statistics.documentsIn == 3 && stage.statistics.documentsOut == 2 && stage.statistics.dropped == ["empty": 1])
+    }
+}
