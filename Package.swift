@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "ThreshCoreTests", dependencies: ["ThreshCore", "ThreshTestSupport"]),
         .testTarget(name: "ThreshIOTests", dependencies: ["ThreshCore", "ThreshIO", "ThreshTestSupport"]),
         .testTarget(name: "ThreshWARCTests", dependencies: ["ThreshCore", "ThreshIO", "ThreshWARC", "ThreshTestSupport"]),
-        .testTarget(name: "ThreshExtractTests", dependencies: ["ThreshCore", "ThreshExtract", "ThreshTestSupport"]),
+        .testTarget(name: "ThreshExtractTests", dependencies: ["ThreshCore", "ThreshIO", "ThreshWARC", "ThreshExtract", "ThreshTestSupport"]),
         .testTarget(name: "ThreshCLITests", dependencies: ["ThreshCore", "ThreshIO", "ThreshTestSupport"]),
     ]
 )

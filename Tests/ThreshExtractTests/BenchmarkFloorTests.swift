@@ -1,0 +1,122 @@
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+import ThreshCore
+import ThreshIO
+import ThreshWARC
+@testable import ThreshExtract
+import ThreshTestSupport
+
+/// The extraction benchmarks as a regression test with a floor: the same metrics as
+/// `../shared/tools/thresh_ref.py extract-score` (segments for trafilatura-eval, word-4-gram F1 for the CleanEval
+/// sets), on the same pages, decoded with Thresh's charset detection. Measured when the floors were set
+/// (scripts/bench-extract): 0.907, 0.859, 0.828; the floors sit a little lower so that tuning has room, and a
+/// real regression fails.
+@Suite(.enabled(if: TestPaths.sharedDataAvailable, "../shared/data is not beside the repository"))
+struct BenchmarkFloorTests {
+    static let root = TestPaths.sharedData + "/extraction"
+
+    func html(_ path: String) throws -> String {
+        let reader = try DecompressingReader(path: path)
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = try chunk.withUnsafeMutableBytes { try reader.read(into: $0) }
+            if n == 0 { break }
+            bytes += chunk[0..<n]
+        }
+        let charsets = CharsetTranscoder()
+        return bytes.withUnsafeBytes { body in
+            let decision = charsets.decide(body, httpCharset: nil, isHTML: true)
+            return charsets.decode(body, as: decision.name).text
+        }
+    }
+
+    func extract(_ page: String) -> String {
+        (try? HTMLExtractor().extract(html: page).text) ?? ""
+    }
+
+    static func normalise(_ s: String) -> String {
+        s.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
+    }
+
+    @Test func trafilaturaEvalSegmentsF1() throws {
+        let eval = try JSONParser.parse(String(decoding: readFile(Self.root + "/trafilatura-eval/evaldata.json"), as: UTF8.self))
+        var tp = 0, fn = 0, fp = 0
+        for (_, entry) in try #require(eval.objectValue) {
+            guard let file = entry.objectValue?["file"]?.stringValue else { continue }
+            let path = Self.root + "/trafilatura-eval/html/" + file + ".gz"
+            guard TestPaths.exists(path) else { continue }
+            let text = Self.normalise(extract(try html(path)))
+            for s in entry.objectValue?["with"]?.arrayValue ?? [] {
+                if text.contains(Self.normalise(s.stringValue ?? "")) { tp += 1 } else { fn += 1 }
+            }
+            for s in entry.objectValue?["without"]?.arrayValue ?? [] where text.contains(Self.normalise(s.stringValue ?? "")) { fp += 1 }
+        }
+        let precision = Double(tp) / Double(tp + fp), recall = Double(tp) / Double(tp + fn)
+        let f1 = 2 * precision * recall / (precision + recall)
+        #expect(f1 >= 0.89, "segment F1 \(f1) (precision \(precision), recall \(recall))")
+    }
+
+    /// Word 4-gram multisets, as extract-score makes them (lowercased `\w+` words).
+    static func shingles(_ text: String) -> [String: Int] {
+        var words: [String] = []
+        var current = ""
+        for ch in text.lowercased() {
+            if ch.isLetter || ch.isNumber || ch == "_" { current.append(ch) } else if !current.isEmpty { words.append(current); current = "" }
+        }
+        if !current.isEmpty { words.append(current) }
+        var counts: [String: Int] = [:]
+        if words.count < 4 { if !words.isEmpty { counts[words.joined(separator: " ")] = 1 }; return counts }
+        for i in 0...(words.count - 4) { counts[words[i..<(i + 4)].joined(separator: " "), default: 0] += 1 }
+        return counts
+    }
+
+    func goldShingleF1(_ dir: String) throws -> Double {
+        var precisions: [Double] = [], recalls: [Double] = []
+        for file in try listFiles(dir + "/gold").sorted() where file.hasSuffix(".txt") {
+            let stem = String(file.dropLast(4))
+            let gold = String(decoding: try readFile(dir + "/gold/" + file), as: UTF8.self)
+                // ("\r\n" is one Character in Swift, so split on every kind of line end.)
+                .split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
+                .filter { !$0.hasPrefix("URL:") }
+                .map { line -> Substring in
+                    var l = line.drop { $0 == " " || $0 == "\t" }
+                    for mark in ["<p>", "<h>", "<l>"] where l.hasPrefix(mark) { l = l.dropFirst(3) }
+                    return l
+                }.joined(separator: "\n")
+            let htmlPath = [dir + "/html/" + stem + ".html.gz", dir + "/html/" + stem + ".htm.gz"].first(where: TestPaths.exists)
+            let output = try htmlPath.map { extract(try html($0)) } ?? ""
+            let a = Self.shingles(gold), b = Self.shingles(output)
+            var tp = 0, fp = 0, fn = 0
+            for (k, n) in b { let m = min(n, a[k] ?? 0); tp += m; fp += n - m }
+            for (k, n) in a { fn += n - min(n, b[k] ?? 0) }
+            if tp + fp > 0 { precisions.append(Double(tp) / Double(tp + fp)) } else if fn == 0 { precisions.append(1) }
+            if tp + fn > 0 { recalls.append(Double(tp) / Double(tp + fn)) }
+        }
+        let p = precisions.reduce(0, +) / Double(precisions.count), r = recalls.reduce(0, +) / Double(recalls.count)
+        return 2 * p * r / (p + r)
+    }
+
+    @Test func cleanevalDevShingleF1() throws {
+        let f1 = try goldShingleF1(Self.root + "/cleaneval/dev")
+        #expect(f1 >= 0.84, "word-4-gram F1 \(f1)")
+    }
+
+    @Test func cleanPortalEvalShingleF1() throws {
+        let f1 = try goldShingleF1(Self.root + "/cleanportaleval")
+        #expect(f1 >= 0.81, "word-4-gram F1 \(f1)")
+    }
+}
+
+func listFiles(_ path: String) throws -> [String] {
+    guard let dir = opendir(path) else { throw ThreshError(.io, "cannot list", file: path) }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        if name != "." && name != ".." { names.append(name) }
+    }
+    return names
+}
