@@ -364,6 +364,18 @@ struct ContentSelector {
                 }
             }
         }
+        // Within the span of kept text, headings and short link-poor blocks belong to it too (section titles,
+        // short paragraphs between long ones), unless they sit in furniture of their own.
+        if favor != .precision, let firstKept = kept.firstIndex(of: true), let lastKept = kept.lastIndex(of: true) {
+            for i in firstKept...lastKept where !kept[i] {
+                let b = page.blocks[i]
+                guard b.linkDensity < 0.3, !Self.isBoilerplatePhrase(b.text), !underBoilerplateWithinMain(b) else { continue }
+                if b.underBoilerplate && !inMain[Int(b.element)] { continue }
+                let previousKept = (i > 0 && kept[i - 1]) || (i > 1 && kept[i - 2])
+                let nextKept = (i + 1 < kept.count && kept[i + 1]) || (i + 2 < kept.count && kept[i + 2])
+                if (b.kind.isHeading && nextKept) || (previousKept && nextKept && b.length >= 15) { kept[i] = true }
+            }
+        }
         // The same text twice (a repeated teaser or caption) is kept once.
         var seen = Set<[UInt8]>()
         for i in page.blocks.indices where kept[i] {

@@ -159,8 +159,8 @@ enum ClassHints {
     /// Furniture names that stay furniture however much text they hold (comment threads are long prose).
     static let strongBoilerplate: Set<String> = [
         "comment", "comments", "commentlist", "comment-list", "respond", "cookie", "cookies", "consent", "gdpr",
-        "cookie-banner", "newsletter", "subscribe", "kommentare", "footer", "site-footer", "page-footer", "sidebar",
-        "side-bar", "outbrain", "taboola", "related", "related-posts", "related-articles",
+        "cookie-banner", "newsletter", "subscribe", "kommentare", "footer", "site-footer", "page-footer",
+        "outbrain", "taboola", "related", "related-posts", "related-articles",
     ]
     /// Parts of hyphenated or camel-joined class names strong enough to mark furniture on their own.
     static let boilerplateParts: Set<String> = [
