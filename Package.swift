@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "ThreshIO", targets: ["ThreshIO"]),
         .library(name: "ThreshWARC", targets: ["ThreshWARC"]),
         .library(name: "ThreshExtract", targets: ["ThreshExtract"]),
+        .library(name: "ThreshQuality", targets: ["ThreshQuality"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -50,10 +51,11 @@ let package = Package(
         ),
         .target(name: "ThreshWARC", dependencies: ["ThreshCore", "ThreshIO"]),
         .target(name: "ThreshExtract", dependencies: ["ThreshCore", "CThreshXML"]),
+        .target(name: "ThreshQuality", dependencies: ["ThreshCore", "ThreshIO"]),
         .executableTarget(
             name: "thresh",
             dependencies: [
-                "ThreshCore", "ThreshIO", "ThreshWARC", "ThreshExtract",
+                "ThreshCore", "ThreshIO", "ThreshWARC", "ThreshExtract", "ThreshQuality",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -63,6 +65,7 @@ let package = Package(
         .testTarget(name: "ThreshIOTests", dependencies: ["ThreshCore", "ThreshIO", "ThreshTestSupport"]),
         .testTarget(name: "ThreshWARCTests", dependencies: ["ThreshCore", "ThreshIO", "ThreshWARC", "ThreshTestSupport"]),
         .testTarget(name: "ThreshExtractTests", dependencies: ["ThreshCore", "ThreshIO", "ThreshWARC", "ThreshExtract", "ThreshTestSupport"]),
+        .testTarget(name: "ThreshQualityTests", dependencies: ["ThreshCore", "ThreshIO", "ThreshQuality", "ThreshTestSupport"]),
         .testTarget(name: "ThreshCLITests", dependencies: ["ThreshCore", "ThreshIO", "ThreshTestSupport"]),
     ]
 )

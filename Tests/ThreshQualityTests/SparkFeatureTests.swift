@@ -1,0 +1,78 @@
+import Testing
+import ThreshCore
+import ThreshIO
+@testable import ThreshQuality
+import ThreshTestSupport
+
+/// Golden vectors from Spark 4.3 (../shared/data/golden/spark): every case reproduced.
+@Suite(.enabled(if: TestPaths.sharedDataAvailable, "../shared/data is not beside the repository"))
+struct SparkFeatureTests {
+    static func golden(_ name: String) throws -> JSONObject {
+        let bytes = try readFile(TestPaths.sharedData + "/golden/spark/" + name)
+        return try #require(try JSONParser.parse(String(decoding: bytes, as: UTF8.self)).objectValue)
+    }
+
+    @Test func tokenizerMatchesSparkOnEveryCase() throws {
+        let cases = try #require(Self.golden("tokenizer.json")["cases"]?.arrayValue)
+        #expect(cases.count == 57)
+        for c in cases {
+            let object = try #require(c.objectValue)
+            let input = try #require(object["input"]?.stringValue)
+            let expected = try #require(object["tokenizer"]?.arrayValue).compactMap(\.stringValue)
+            #expect(SparkTokenizer.tokenize(input) == expected, "case \(object["id"].map { JSONWriter.string($0) } ?? "?"): \(object["description"]?.stringValue ?? "")")
+            // The byte-level fast path must agree with the general path.
+            let hasher = FeatureHasher()
+            var fast: [Int] = []
+            hasher.forEachIndex(of: input) { fast.append($0) }
+            #expect(fast == expected.map { hasher.index(of: $0) }, "fast path, case \(object["id"].map { JSONWriter.string($0) } ?? "?")")
+        }
+    }
+
+    @Test func hashingMatchesSparkForEveryTerm() throws {
+        let terms = try #require(Self.golden("hashingtf.json")["terms"]?.arrayValue)
+        #expect(terms.count == 203)
+        for t in terms {
+            let o = try #require(t.objectValue)
+            let hex = try #require(o["utf8_hex"]?.stringValue)
+            let bytes = stride(from: 0, to: hex.count, by: 2).map { i -> UInt8 in
+                let s = hex.index(hex.startIndex, offsetBy: i)
+                return UInt8(hex[s..<hex.index(s, offsetBy: 2)], radix: 16)!
+            }
+            let standard = bytes.withUnsafeBytes { Murmur3.hash($0) }
+            let legacy = bytes.withUnsafeBytes { Murmur3.hash($0, variant: .spark2) }
+            #expect(Int(standard) == o["murmur3_spark3_signed"]?.intValue)
+            #expect(Int(legacy) == o["murmur3_spark2_legacy_signed"]?.intValue)
+            for (size, key, legacyKey) in [(1 << 18, "index_2p18", "legacy_index_2p18"), (1 << 20, "index_2p20", "legacy_index_2p20")] {
+                #expect(bytes.withUnsafeBytes { FeatureHasher(numFeatures: size).index(of: $0) } == o[key]?.intValue)
+                #expect(bytes.withUnsafeBytes { FeatureHasher(numFeatures: size, hashVariant: .spark2).index(of: $0) } == o[legacyKey]?.intValue)
+            }
+        }
+    }
+
+    @Test func nonStringTermsHashLikeSpark() throws {
+        for t in try #require(Self.golden("hashingtf.json")["non_string_terms"]?.arrayValue) {
+            let o = try #require(t.objectValue)
+            guard let type = o["jvm_type"]?.stringValue, let expected = o["murmur3_spark3_signed"]?.intValue else { continue }
+            switch type {
+            case "int": #expect(Int(Murmur3.hashInt(Int32(o["value"]!.intValue!))) == expected)
+            case "long", "bigint": #expect(Int(Murmur3.hashLong(Int64(o["value"]!.intValue!))) == expected)
+            default: break
+            }
+        }
+    }
+
+    @Test func documentVectorsMatchSpark() throws {
+        for d in try #require(Self.golden("hashingtf.json")["documents"]?.arrayValue) {
+            let o = try #require(d.objectValue)
+            let text = try #require(o["text"]?.stringValue)
+            for (key, hasher) in [("tf_2p18", FeatureHasher()), ("tf_2p20", FeatureHasher(numFeatures: 1 << 20)),
+                                  ("tf_2p18_binary", FeatureHasher(binary: true)),
+                                  ("legacy_spark2_tf_2p18", FeatureHasher(hashVariant: .spark2))] {
+                guard let expected = o[key]?.objectValue else { continue }
+                let v = hasher.vector(of: text)
+                #expect(v.indices.map(Int.init) == expected["indices"]?.arrayValue?.compactMap(\.intValue), "\(key) of document \(o["id"].map { JSONWriter.string($0) } ?? "")")
+                #expect(v.values == expected["values"]?.arrayValue?.compactMap(\.doubleValue), "\(key)")
+            }
+        }
+    }
+}
