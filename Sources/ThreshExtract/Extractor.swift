@@ -21,6 +21,8 @@ public struct ExtractOptions: Sendable {
     public var maximumNodes = 300_000
     /// Pages taking longer than this to process are dropped.
     public var maximumSeconds = 5.0
+    /// Keep every text block (the whole page's visible text), skipping main-content selection.
+    public var allText = false
     /// Record, for every text block, whether it was kept and why (see `Extraction.explanation`).
     public var explain = false
 
@@ -85,7 +87,7 @@ public struct HTMLExtractor: Sendable {
         case .failure(let outcome): throw outcome
         }
         var selector = ContentSelector(favor: options.favor)
-        let kept = selector.select(&page)
+        let kept = options.allText ? [Bool](repeating: true, count: page.blocks.count) : selector.select(&page)
         let text = TextAssembler(format: options.format).assemble(page.blocks, kept: kept)
         var result = Extraction(text: text, title: page.title, language: page.language?.lowercased())
         if options.explain {
@@ -99,8 +101,9 @@ public struct HTMLExtractor: Sendable {
                     if page.elements[e].kind.isFurniture && page.elements[e].boilerplateHint { why = "(\(page.elements[e].kind)@\(e))"; break }
                     e = Int(page.elements[e].parent)
                 }
+                let main = selector.inMain.isEmpty ? 0 : (selector.inMain[Int(b.element)] ? 1 : 0)
                 return "\(kept[i] ? "KEEP" : "drop") \(b.kind) len=\(b.length) ld=\(Int(b.linkDensity * 100))% "
-                    + "main=\(selector.inMain[Int(b.element)] ? 1 : 0) bp=\(b.underBoilerplate ? 1 : 0)\(why) el=\(b.element) | \(start)"
+                    + "main=\(main) bp=\(b.underBoilerplate ? 1 : 0)\(why) el=\(b.element) | \(start)"
             }
             return result
         }

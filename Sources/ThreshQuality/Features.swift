@@ -49,23 +49,61 @@ public struct FeatureHasher: Sendable, Equatable, Codable {
     }
 
     /// Calls `body` with the feature index of every term of the document, in token order (then n-grams).
+    ///
+    /// Tokens are cut on the raw UTF-8 (the six separators are ASCII), then lowercased one by one: ASCII tokens
+    /// byte by byte, others with Java's en-US rules. Lowercasing token by token equals lowercasing the whole
+    /// text, because no lowercase mapping makes or removes a separator and the final-sigma context stops at one.
     public func forEachIndex(of text: String, _ body: (Int) -> Void) {
+        let wantUnigrams = ngrams.contains(1)
+        let wantNgrams = ngrams.contains { $0 > 1 }
+        var collected: [[UInt8]] = []
         var text = text
         text.withUTF8 { utf8 in
-            if isASCII(utf8) {
-                asciiTokens(utf8) { token in
-                    if ngrams.contains(1) { body(index(of: token)) }
-                } tokens: { tokens in
-                    forEachNgram(tokens, body)
-                }
-            } else {
-                let tokens = SparkTokenizer.tokenize(String(decoding: utf8, as: UTF8.self))
-                if ngrams.contains(1) { for t in tokens { body(index(of: t)) } }
-                if ngrams.contains(where: { $0 > 1 }) {
-                    let byteTokens = tokens.map { Array($0.utf8) }
-                    forEachNgramArrays(byteTokens, body)
+            Self.forEachToken(utf8) { token in
+                if wantUnigrams { body(index(of: token)) }
+                if wantNgrams { collected.append(Array(token)) }
+            }
+        }
+        if wantNgrams { forEachNgramArrays(collected, body) }
+    }
+
+    @inline(__always)
+    static func isSeparator(_ c: UInt8) -> Bool { c == 0x20 || (c >= 0x09 && c <= 0x0D) }
+
+    /// Spark's tokens of UTF-8 text, each lowercased, in order (Java `split` rules: runs of separators give
+    /// empty tokens, a leading one stays, trailing ones go; no separator gives the whole text).
+    static func forEachToken(_ utf8: UnsafeBufferPointer<UInt8>, _ token: (UnsafeRawBufferPointer) -> Void) {
+        let n = utf8.count
+        var end = n
+        var sawSeparator = false
+        for i in 0..<n where isSeparator(utf8[i]) { sawSeparator = true; break }
+        if sawSeparator { while end > 0 && isSeparator(utf8[end - 1]) { end -= 1 } }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(n, 1)) { scratch in
+            var start = 0
+            var i = 0
+            func emit(_ from: Int, _ to: Int) {
+                var ascii = true
+                for k in from..<to where utf8[k] >= 0x80 { ascii = false; break }
+                if ascii {
+                    for k in from..<to { let c = utf8[k]; scratch[k - from] = (c >= 0x41 && c <= 0x5A) ? c | 0x20 : c }
+                    token(UnsafeRawBufferPointer(start: scratch.baseAddress, count: to - from))
+                } else {
+                    var lower = SparkTokenizer.javaLowercase(String(decoding: UnsafeBufferPointer(rebasing: utf8[from..<to]), as: UTF8.self))
+                    lower.withUTF8 { token(UnsafeRawBufferPointer($0)) }
                 }
             }
+            if !sawSeparator {
+                emit(0, n)
+                return
+            }
+            while i < end {
+                if isSeparator(utf8[i]) {
+                    emit(start, i)
+                    start = i + 1
+                }
+                i += 1
+            }
+            if end > 0 { emit(start, end) }
         }
     }
 
@@ -77,72 +115,6 @@ public struct FeatureHasher: Sendable, Equatable, Codable {
         }
         let sorted = counts.sorted { $0.key < $1.key }
         return SparseVector(size: numFeatures, indices: sorted.map { Int32($0.key) }, values: sorted.map(\.value))
-    }
-
-    // MARK: ASCII fast path
-
-    @inline(__always)
-    private func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let base = bytes.baseAddress else { return true }
-        var i = 0
-        let n = bytes.count
-        while i + 8 <= n {
-            if UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
-            i += 8
-        }
-        while i < n { if base[i] >= 0x80 { return false }; i += 1 }
-        return true
-    }
-
-    @inline(__always)
-    static func isSeparator(_ c: UInt8) -> Bool { c == 0x20 || (c >= 0x09 && c <= 0x0D) }
-
-    /// Tokens of an ASCII document, lowercased into a scratch buffer; `token` sees each one as it is found,
-    /// `tokens` gets them all (only when n-grams are asked for).
-    private func asciiTokens(_ utf8: UnsafeBufferPointer<UInt8>, token: (UnsafeRawBufferPointer) -> Void,
-                             tokens: ([UnsafeRawBufferPointer]) -> Void) {
-        let n = utf8.count
-        let wantNgrams = ngrams.contains { $0 > 1 }
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(n, 1)) { lower in
-            var separators = 0
-            for i in 0..<n {
-                let c = utf8[i]
-                lower[i] = (c >= 0x41 && c <= 0x5A) ? c | 0x20 : c
-                if Self.isSeparator(c) { separators += 1 }
-            }
-            let base = UnsafeRawPointer(lower.baseAddress!)
-            if separators == 0 {
-                let whole = UnsafeRawBufferPointer(start: base, count: n)
-                token(whole)
-                if wantNgrams { tokens([whole]) }
-                return
-            }
-            // Java split: drop trailing empty tokens, so stop at the end of the last token.
-            var end = n
-            while end > 0 && Self.isSeparator(lower[end - 1]) { end -= 1 }
-            var collected: [UnsafeRawBufferPointer] = []
-            var start = 0
-            var i = 0
-            while i < end {
-                if Self.isSeparator(lower[i]) {
-                    let t = UnsafeRawBufferPointer(start: base + start, count: i - start)
-                    token(t)
-                    if wantNgrams { collected.append(t) }
-                    start = i + 1
-                }
-                i += 1
-            }
-            if end > 0 {
-                let t = UnsafeRawBufferPointer(start: base + start, count: end - start)
-                token(t)
-                if wantNgrams { collected.append(t) }
-            }
-            if wantNgrams { tokens(collected) }
-        }
-    }
-
-    private func forEachNgram(_ tokens: [UnsafeRawBufferPointer], _ body: (Int) -> Void) {
-        forEachNgramArrays(tokens.map { Array($0) }, body)
     }
 
     /// Spark's `NGram`: windows of n tokens joined by one space (no n-gram when there are fewer tokens).

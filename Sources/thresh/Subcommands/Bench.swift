@@ -5,13 +5,14 @@ import Synchronization
 import ThreshCore
 import ThreshIO
 import ThreshWARC
+import ThreshQuality
 
 /// `thresh bench`: throughput figures in the same JSON shape as the reference tools' benchmarks, so a
 /// script can run both in one go and print ratios (see scripts/bench-warc).
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure throughput (JSON lines on stdout; compare with scripts/bench-*).",
-        subcommands: [BenchWarc.self, BenchJSONL.self])
+        subcommands: [BenchWarc.self, BenchJSONL.self, BenchScore.self])
 }
 
 struct BenchWarc: ParsableCommand {
@@ -124,6 +125,39 @@ struct BenchJSONL: ParsableCommand {
                    "thresh_mb_per_s": format1(Double(bytes) / threshSeconds / 1e6),
                    "foundation_mb_per_s": format1(Double(bytes) / foundationSeconds / 1e6),
                    "ratio": format1(foundationSeconds / threshSeconds)])
+    }
+}
+
+struct BenchScore: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "score",
+        abstract: "Quality scoring throughput (Tokenizer + HashingTF + dot product) on documents held in memory, one thread.")
+
+    @Option(help: "The model file.")
+    var model: String
+
+    @Argument(help: "JSONL files whose texts are scored.")
+    var inputs: [String]
+
+    @Option(name: .customLong("repeat"), help: "Passes over the texts.")
+    var passes: Int = 3
+
+    func run() throws {
+        let scorer = QualityScorer(model: try loadQualityModel(model))
+        var texts: [String] = []
+        for input in inputs {
+            let reader = try DocumentReader(path: input)
+            while let d = try reader.next() { texts.append(d.text) }
+        }
+        let bytes = texts.reduce(0) { $0 + $1.utf8.count }
+        let ascii = texts.reduce(0) { $0 + ($1.utf8.allSatisfy { $0 < 0x80 } ? $1.utf8.count : 0) }
+        var sink = 0.0
+        let start = monotonicSeconds()
+        for _ in 0..<passes { for t in texts { sink += scorer.score(t) } }
+        let seconds = monotonicSeconds() - start
+        printJSON(["tool": "thresh", "documents": "\(texts.count)", "mb": format1(Double(bytes) / 1e6),
+                   "ascii_share": format3(Double(ascii) / Double(max(bytes, 1))),
+                   "mb_per_s": format1(Double(bytes * passes) / seconds / 1e6), "checksum": format3(sink)])
     }
 }
 

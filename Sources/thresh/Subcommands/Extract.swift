@@ -35,6 +35,9 @@ struct Extract: ParsableCommand {
     @Option(help: "Drop pages that take longer than this (seconds).")
     var maxSeconds: Double = 5
 
+    @Flag(help: "Keep all visible text of the page (no main-content selection): raw crawl text.")
+    var allText = false
+
     @Flag(help: "Print, for every text block of every page, whether it was kept and why (to stderr).")
     var explain = false
 
@@ -53,6 +56,7 @@ struct Extract: ParsableCommand {
             extractOptions.maximumNodes = maxNodes
             extractOptions.maximumSeconds = maxSeconds
             extractOptions.explain = explain
+            extractOptions.allText = allText
             var stage = ExtractStage(options: extractOptions)
             if explain {
                 stage.explanationHandler = { id, lines in
