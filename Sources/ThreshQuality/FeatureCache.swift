@@ -34,6 +34,7 @@ public final class FeatureCache: ExampleSource {
             put32(Float(e.values[k]).bitPattern)
         }
         try output?.write(buffer)
+        bytesWritten += buffer.count
         count += 1
         labelWeights[e.label > 0.5 ? 1 : 0] += e.weight
     }
@@ -44,8 +45,30 @@ public final class FeatureCache: ExampleSource {
         output = nil
     }
 
+    /// Examples held in memory after the first pass, when the cache is small enough (see `memoryBudget`).
+    private var loaded: [TrainingExample]?
+    /// Caches up to this many bytes are read into memory once; larger ones are streamed from disk on every pass.
+    public var memoryBudget = 1 << 30
+    private var bytesWritten = 0
+
     /// Reads every example, in order.
     public func forEach(_ body: (TrainingExample) throws -> Void) throws {
+        if let loaded {
+            for e in loaded { try body(e) }
+            return
+        }
+        if bytesWritten <= memoryBudget / 4 {
+            // Decoded examples take about four times the cached bytes.
+            var all: [TrainingExample] = []
+            try stream { all.append($0) }
+            loaded = all
+            for e in all { try body(e) }
+            return
+        }
+        try stream(body)
+    }
+
+    private func stream(_ body: (TrainingExample) throws -> Void) throws {
         let reader = try DecompressingReader(path: path)
         var pending: [UInt8] = []
         var position = 0

@@ -54,16 +54,20 @@ public struct TrainingHistory: Sendable, Codable {
 /// starting from w = 0 and b = log(p̂/(1−p̂)), as Spark does. Each iteration is one pass over the examples,
 /// so the data can live on disk. Memory: a few vectors of `numFeatures` doubles.
 public enum LogisticRegressionTrainer {
+    /// - Parameter memoryBudget: bytes the compacted training matrix may take in memory (above, passes stream).
     public static func train(_ data: some ExampleSource, numFeatures: Int, options: LogisticRegressionOptions,
+                             memoryBudget: Int = 1 << 30,
                              progress: ((Int, Double) -> Void)? = nil) throws -> (model: LogisticModel, history: TrainingHistory) {
         // Pass 1: weights, label balance, per-feature mean and standard deviation.
         var weightSum = 0.0, weightSquareSum = 0.0, positive = 0.0
+        var nonZeros = 0
         var sum = [Double](repeating: 0, count: numFeatures)
         var sumSquares = [Double](repeating: 0, count: numFeatures)
         try data.forEach { e in
             weightSum += e.weight
             weightSquareSum += e.weight * e.weight
             positive += e.weight * e.label
+            nonZeros += e.indices.count
             for (k, i) in e.indices.enumerated() {
                 let v = e.values[k] * e.weight
                 sum[Int(i)] += v
@@ -89,29 +93,82 @@ public enum LogisticRegressionTrainer {
 
         let l2 = options.regParam * (1 - options.elasticNetParam)
         let l1 = options.regParam * options.elasticNetParam
-        let n = numFeatures + 1  // the last slot is the intercept
+        // Only features that occur (σ_j > 0) take part: optimise over those, compacted, which makes every vector
+        // operation of the optimiser proportional to the vocabulary seen, not to numFeatures.
+        var compact = [Int32](repeating: -1, count: numFeatures)
+        var active: [Int] = []
+        for j in 0..<numFeatures where scale[j] > 0 {
+            compact[j] = Int32(active.count)
+            active.append(j)
+        }
+        let k = active.count
+        let n = k + 1  // the last slot is the intercept
+        var compactScale = [Double](repeating: 0, count: k)
+        for (c, j) in active.enumerated() { compactScale[c] = scale[j] }
         var x = [Double](repeating: 0, count: n)
-        if options.fitIntercept { x[numFeatures] = log(p / (1 - p)) }
+        if options.fitIntercept { x[k] = log(p / (1 - p)) }
 
-        // Loss and gradient of the smooth part, in the standardised space.
+        // When the examples fit the memory budget, they are compacted and scaled once into flat arrays (CSR), and
+        // every pass runs over those; otherwise each pass streams from the source.
+        var rowStart: [Int] = [0], column: [Int32] = [], value: [Double] = [], labels: [Double] = [], weights: [Double] = []
+        let inMemory = nonZeros * 12 <= memoryBudget
+        if inMemory {
+            column.reserveCapacity(nonZeros)
+            value.reserveCapacity(nonZeros)
+            try data.forEach { e in
+                for (t, i) in e.indices.enumerated() {
+                    let c = compact[Int(i)]
+                    if c >= 0 { column.append(c); value.append(e.values[t] * compactScale[Int(c)]) }
+                }
+                rowStart.append(column.count)
+                labels.append(e.label)
+                weights.append(e.weight)
+            }
+        }
+
+        // Loss and gradient of the smooth part, in the standardised, compacted space.
         func evaluate(_ x: [Double], _ gradient: inout [Double]) throws -> Double {
             for j in 0..<n { gradient[j] = 0 }
             var loss = 0.0
-            let b = options.fitIntercept ? x[numFeatures] : 0
-            try data.forEach { e in
+            let b = options.fitIntercept ? x[k] : 0
+            if inMemory {
+                x.withUnsafeBufferPointer { x in
+                    gradient.withUnsafeMutableBufferPointer { g in
+                        column.withUnsafeBufferPointer { column in
+                            value.withUnsafeBufferPointer { value in
+                                for r in 0..<labels.count {
+                                    var margin = b
+                                    for t in rowStart[r]..<rowStart[r + 1] { margin += value[t] * x[Int(column[t])] }
+                                    let lossTerm = margin > 0 ? margin + log1p(exp(-margin)) : log1p(exp(margin))
+                                    loss += weights[r] * (lossTerm - labels[r] * margin)
+                                    let multiplier = weights[r] * (1 / (1 + exp(-margin)) - labels[r])
+                                    for t in rowStart[r]..<rowStart[r + 1] { g[Int(column[t])] += multiplier * value[t] }
+                                    if options.fitIntercept { g[k] += multiplier }
+                                }
+                            }
+                        }
+                    }
+                }
+            } else { try data.forEach { e in
                 var margin = b
-                for (k, i) in e.indices.enumerated() { margin += e.values[k] * scale[Int(i)] * x[Int(i)] }
+                for (t, i) in e.indices.enumerated() {
+                    let c = Int(compact[Int(i)])
+                    if c >= 0 { margin += e.values[t] * compactScale[c] * x[c] }
+                }
                 // log(1 + e^m) − y m, computed stably.
                 let lossTerm = margin > 0 ? margin + log1p(exp(-margin)) : log1p(exp(margin))
                 loss += e.weight * (lossTerm - e.label * margin)
                 let multiplier = e.weight * (1 / (1 + exp(-margin)) - e.label)
-                for (k, i) in e.indices.enumerated() { gradient[Int(i)] += multiplier * e.values[k] * scale[Int(i)] }
-                if options.fitIntercept { gradient[numFeatures] += multiplier }
-            }
+                for (t, i) in e.indices.enumerated() {
+                    let c = Int(compact[Int(i)])
+                    if c >= 0 { gradient[c] += multiplier * e.values[t] * compactScale[c] }
+                }
+                if options.fitIntercept { gradient[k] += multiplier }
+            } }
             loss /= weightSum
             for j in 0..<n { gradient[j] /= weightSum }
             if l2 > 0 {
-                for j in 0..<numFeatures where scale[j] > 0 {
+                for j in 0..<k {
                     loss += 0.5 * l2 * x[j] * x[j]
                     gradient[j] += l2 * x[j]
                 }
@@ -119,11 +176,12 @@ public enum LogisticRegressionTrainer {
             return loss
         }
 
-        let history = try minimise(&x, dimension: n, penaltyL1: l1, frozen: { j in j < numFeatures && scale[j] == 0 },
+        let history = try minimise(&x, dimension: n, penaltyL1: l1, frozen: { j in j == k && !options.fitIntercept },
                                    options: options, evaluate: evaluate, progress: progress)
         var coefficients: [Int: Double] = [:]
-        for j in 0..<numFeatures where scale[j] > 0 && x[j] != 0 { coefficients[j] = x[j] * scale[j] }
-        let intercept = options.fitIntercept ? x[numFeatures] : 0
+        for (c, j) in active.enumerated() where x[c] != 0 { coefficients[j] = x[c] * compactScale[c] }
+        let intercept = options.fitIntercept ? x[k] : 0
+        _ = deviation
         return (LogisticModel(intercept: intercept, coefficients: coefficients, numFeatures: numFeatures), history)
     }
 

@@ -14,15 +14,20 @@ public struct ParetoSampler: Sendable {
         self.seed = seed
     }
 
-    /// A uniform in (0, 1] from SHA-256 of the seed, source and id (53 bits).
+    /// A uniform in (0, 1] from the seed, source and id alone: FNV-1a over the bytes, then two rounds of the
+    /// SplitMix64 finaliser keyed by the seed (53 bits). Never Swift's `Hasher`, which is seeded per process.
     public func uniform(source: String, id: String) -> Double {
-        var bytes: [UInt8] = []
-        withUnsafeBytes(of: seed.littleEndian) { bytes.append(contentsOf: $0) }
-        bytes += Array(source.utf8) + [0] + Array(id.utf8)
-        let digest = bytes.withUnsafeBytes { SHA256.hash($0) }
-        var v: UInt64 = 0
-        for k in 0..<8 { v = v << 8 | UInt64(digest[k]) }
-        return Double((v >> 11) + 1) / 9007199254740992.0  // (0, 1]
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for c in source.utf8 { h = (h ^ UInt64(c)) &* 0x100_0000_01b3 }
+        h = (h ^ 0xFF) &* 0x100_0000_01b3  // separator: ("ab","c") and ("a","bc") differ
+        for c in id.utf8 { h = (h ^ UInt64(c)) &* 0x100_0000_01b3 }
+        var z = h ^ seed &* 0x9E37_79B9_7F4A_7C15
+        for _ in 0..<2 {
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            z ^= z >> 31
+        }
+        return Double((z >> 11) + 1) / 9007199254740992.0
     }
 
     /// The Lomax(α) draw for a document: `U^(−1/α) − 1`, which has P(X > t) = (1 + t)^−α.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ThreshTestSupport
+import ThreshCore
 
 /// End-to-end: the built `thresh` binary, its stdout, stderr and exit status.
 @Suite struct CommandLineTests {
@@ -78,5 +79,57 @@ import ThreshTestSupport
         let run = try thresh(["warc", "/nonexistent/x.warc.gz"])
         #expect(run.status == 1)
         #expect(run.stderr.contains("/nonexistent/x.warc.gz: cannot open"))
+    }
+}
+
+/// The quality path end to end: text → train → score → sample, on small corpora written here.
+@Suite struct QualityCommandLineTests {
+    let cli = CommandLineTests()
+
+    func corpus(_ words: [String], count: Int, seed: Int) -> String {
+        (0..<count).map { i in
+            let text = (0..<30).map { k in words[(i * 7 + k * 13 + seed) % words.count] }.joined(separator: " ")
+            return JSONWriter.string(.object(["id": .string("d\(seed)-\(i)"), "text": .string(text)]))
+        }.joined(separator: "\n") + "\n"
+    }
+
+    @Test func trainScoreAndSample() throws {
+        let dir = makeTemporaryDirectory()
+        let good = ["the", "river", "valley", "history", "of", "science", "and", "library", "museum", "research", "study"]
+        let bad = ["click", "here", "buy", "now", "cheap", "casino", "bonus", "free", "login", "the", "of"]
+        try writeFile(dir + "/good.jsonl", Array(corpus(good, count: 300, seed: 1).utf8))
+        try writeFile(dir + "/bad.jsonl", Array(corpus(bad, count: 300, seed: 2).utf8))
+        var run = try cli.thresh(["quality", "train", "--positive", dir + "/good.jsonl", "--negative", dir + "/bad.jsonl",
+                                  "-o", dir + "/model.json", "--num-features", "1024", "--reg-param", "0.01"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("validation"))
+        run = try cli.thresh(["score", "--model", dir + "/model.json", dir + "/good.jsonl", dir + "/bad.jsonl", "-o", dir + "/scored.jsonl", "--quiet"])
+        #expect(run.status == 0, "\(run.stderr)")
+        run = try cli.thresh(["cat", dir + "/scored.jsonl", "--quiet"])
+        let scored = run.stdout.split(separator: "\n").map { try! JSONParser.parse(String($0)).objectValue! }
+        #expect(scored.count == 600)
+        let goodScores = scored.prefix(300).map { $0["attrs"]!.objectValue!["quality"]!.doubleValue! }
+        let badScores = scored.suffix(300).map { $0["attrs"]!.objectValue!["quality"]!.doubleValue! }
+        #expect(goodScores.allSatisfy { $0 > 0.9 } && badScores.allSatisfy { $0 < 0.1 })
+        // Sampling keeps the same documents whatever the order of the input.
+        run = try cli.thresh(["sample", dir + "/scored.jsonl", "--seed", "3", "--quiet"])
+        let kept = Set(run.stdout.split(separator: "\n").map { try! JSONParser.parse(String($0)).objectValue!["id"]!.stringValue! })
+        let reversed = run.stdout.split(separator: "\n").reversed().joined(separator: "\n") + "\n"
+        _ = reversed
+        let shuffled = String(decoding: try readFile(dir + "/scored.jsonl"), as: UTF8.self).split(separator: "\n").reversed().joined(separator: "\n") + "\n"
+        run = try cli.thresh(["sample", "-", "--seed", "3", "--quiet"], stdin: shuffled)
+        let keptReversed = Set(run.stdout.split(separator: "\n").map { try! JSONParser.parse(String($0)).objectValue!["id"]!.stringValue! })
+        #expect(kept == keptReversed)
+        #expect(kept.count > 250 && kept.count < 330)  // nearly all good ones, about 1/512 of the bad ones
+        run = try cli.thresh(["sample", dir + "/scored.jsonl", "--dry-run", "--quiet"])
+        #expect(run.stdout.contains("expected_keep_fraction"))
+    }
+
+    @Test func brokenModelFileIsAClearError() throws {
+        let dir = makeTemporaryDirectory()
+        try writeFile(dir + "/model.json", Array(#"{"format":"thresh-quality-model","version":1,"features":{}}"#.utf8))
+        let run = try cli.thresh(["score", "--model", dir + "/model.json"], stdin: "")
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("model.json"))
     }
 }

@@ -78,3 +78,27 @@ struct LogisticRegressionTests {
         #expect(correct > train.count * 6 / 10)
     }
 }
+
+@Suite struct FeatureCacheTrainingTests {
+    /// Training from the on-disk cache with streamed passes gives the model that in-memory training gives.
+    @Test func streamedPassesGiveTheSameModel() throws {
+        let dir = makeTemporaryDirectory()
+        let cache = try FeatureCache(path: dir + "/train.cache")
+        var examples: [TrainingExample] = []
+        for i in 0..<400 {
+            let label = Double(i % 2)
+            let indices: [Int32] = [Int32(i % 7), Int32(10 + (i * 3) % 11), Int32(label == 1 ? 30 + i % 5 : 40 + i % 5)].sorted()
+            let e = TrainingExample(indices: Array(Set(indices)).sorted(), values: [Double](repeating: 1, count: Set(indices).count), label: i % 10 == 0 ? 1 - label : label)
+            examples.append(e)
+            try cache.append(e)
+        }
+        try cache.close()
+        cache.memoryBudget = 0
+        var options = LogisticRegressionOptions()
+        options.regParam = 0.01
+        let fromMemory = try LogisticRegressionTrainer.train(InMemoryExamples(examples), numFeatures: 64, options: options).model
+        let streamed = try LogisticRegressionTrainer.train(cache, numFeatures: 64, options: options, memoryBudget: 0).model
+        #expect(abs(fromMemory.intercept - streamed.intercept) < 1e-6)
+        for (j, w) in fromMemory.coefficients { #expect(abs(w - (streamed.coefficients[j] ?? 0)) < 1e-5) }
+    }
+}

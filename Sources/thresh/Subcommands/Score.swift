@@ -21,32 +21,21 @@ struct Score: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
-            let scorer = QualityScorer(model: try loadQualityModel(model))
-            var stats = StageStatistics(stage: "score")
+            var stage = QualityScoreStage(model: try loadQualityModel(model))
             let writer = try DocumentWriter(path: options.output)
             let diagnostics = Diagnostics()
-            let started = monotonicSeconds()
+            var invalid = 0
             for input in inputs {
                 let reader = try DocumentReader(path: input, onError: onError)
                 reader.reportSkipped = { diagnostics.report($0) }
                 reader.beforeRead = { try? writer.flush() }
-                while var document = try reader.next() {
-                    stats.documentsIn += 1
-                    let text = document.text
-                    stats.bytesIn += Int64(text.utf8.count)
-                    let q = scorer.score(text)
-                    var attrs = document.attrs
-                    attrs["quality"] = .double(q)
-                    document.attrs = attrs
-                    stats.count("score-decile.\(min(9, Int(q * 10)))")
-                    try writer.write(document)
-                    stats.documentsOut += 1
-                }
-                if reader.skipped > 0 { stats.documentsIn += reader.skipped; stats.drop("invalid-json", count: reader.skipped) }
+                while let document = try reader.next() { try stage.process(document) { try writer.write($0) } }
+                invalid += reader.skipped
             }
             try writer.close()
+            var stats = stage.statistics
             stats.bytesOut = writer.bytesWritten
-            stats.seconds = monotonicSeconds() - started
+            if invalid > 0 { stats.documentsIn += invalid; stats.drop("invalid-json", count: invalid) }
             try finishStatistics([stats], options: options)
         }
     }
@@ -83,35 +72,23 @@ struct Sample: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
-            let sampler = ParetoSampler(alpha: alpha, seed: seed)
-            var stats = StageStatistics(stage: "sample")
+            var stage = ParetoSampleStage(sampler: ParetoSampler(alpha: alpha, seed: seed), scoreField: scoreField)
             let writer = dryRun ? nil : try DocumentWriter(path: options.output)
-            var expected = 0.0
             let started = monotonicSeconds()
             for input in inputs {
                 let reader = try DocumentReader(path: input)
                 if let writer { reader.beforeRead = { try? writer.flush() } }
-                while var document = try reader.next() {
-                    stats.documentsIn += 1
-                    guard let score = document.attrs[scoreField]?.doubleValue else { stats.drop("no-score"); continue }
-                    expected += sampler.keepProbability(score: score)
-                    let (keep, draw) = sampler.decide(score: score, source: document.source ?? "", id: document.id)
-                    guard keep else { stats.drop("pareto"); continue }
-                    stats.documentsOut += 1
-                    if let writer {
-                        var attrs = document.attrs
-                        attrs["pareto"] = .double(draw)
-                        document.attrs = attrs
-                        try writer.write(document)
-                    }
-                }
+                while let document = try reader.next() { try stage.process(document) { try writer?.write($0) } }
             }
             try writer?.close()
+            var stats = stage.statistics
             stats.seconds = monotonicSeconds() - started
             if dryRun {
-                let n = Double(max(1, stats.documentsIn - (stats.dropped["no-score"] ?? 0)))
-                print(JSONWriter.string(.object(["documents": .int(stats.documentsIn), "expected_keep_fraction": .double(expected / n),
-                                                 "expected_kept": .double(expected), "kept_with_this_seed": .int(stats.documentsOut)])))
+                let scored = max(1, stats.documentsIn - (stats.dropped["no-score"] ?? 0))
+                print(JSONWriter.string(.object(["documents": .int(stats.documentsIn), "scored": .int(scored),
+                                                 "expected_keep_fraction": .double(stage.expectedKept / Double(scored)),
+                                                 "expected_kept": .double(stage.expectedKept),
+                                                 "kept_with_this_seed": .int(stats.documentsOut)])))
             }
             try finishStatistics([stats], options: options)
         }

@@ -1,0 +1,64 @@
+public import ThreshCore
+
+/// `thresh score` as a stage: adds `attrs.quality`, the model's probability of the reference class.
+public struct QualityScoreStage: DocumentStage {
+    public let scorer: QualityScorer
+    public private(set) var statistics = StageStatistics(stage: "score")
+
+    public init(model: QualityModel) { scorer = QualityScorer(model: model) }
+
+    public mutating func process(_ document: Document, emit: (Document) throws -> Void) throws {
+        let started = monotonicClock()
+        defer { statistics.seconds += monotonicClock() - started }
+        statistics.documentsIn += 1
+        let text = document.text
+        statistics.bytesIn += Int64(text.utf8.count)
+        let q = scorer.score(text)
+        var out = document
+        var attrs = out.attrs
+        attrs["quality"] = .double(q)
+        out.attrs = attrs
+        statistics.count("score-decile.\(min(9, Int(q * 10)))")
+        statistics.documentsOut += 1
+        try emit(out)
+    }
+}
+
+/// `thresh sample` as a stage: GPT-3's Pareto keep rule on `attrs.<scoreField>`, recording `attrs.pareto`.
+/// Documents without a score are dropped as `no-score`, the others not kept as `pareto`.
+public struct ParetoSampleStage: DocumentStage {
+    public let sampler: ParetoSampler
+    public let scoreField: String
+    public private(set) var statistics = StageStatistics(stage: "sample")
+    /// Sum of keep probabilities over scored documents (the expected number kept).
+    public private(set) var expectedKept = 0.0
+
+    public init(sampler: ParetoSampler, scoreField: String = "quality") {
+        self.sampler = sampler
+        self.scoreField = scoreField
+    }
+
+    public mutating func process(_ document: Document, emit: (Document) throws -> Void) throws {
+        statistics.documentsIn += 1
+        guard let score = document.attrs[scoreField]?.doubleValue else { statistics.drop("no-score"); return }
+        expectedKept += sampler.keepProbability(score: score)
+        let (keep, draw) = sampler.decide(score: score, source: document.source ?? "", id: document.id)
+        guard keep else { statistics.drop("pareto"); return }
+        var out = document
+        var attrs = out.attrs
+        attrs["pareto"] = .double(draw)
+        out.attrs = attrs
+        statistics.documentsOut += 1
+        try emit(out)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func monotonicClock() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
