@@ -42,6 +42,26 @@ public struct FeatureHasher: Sendable, Equatable, Codable {
         Int(UInt32(bitPattern: Murmur3.hash(term, seed: seed, variant: hashVariant)) & UInt32(numFeatures - 1))
     }
 
+    /// Spark's non-string terms (HashingTF accepts arrays of any atomic type).
+    public enum Term: Sendable {
+        case string(String), int(Int32), long(Int64), double(Double), bool(Bool), null
+    }
+
+    /// The feature index of a typed term, hashed as Spark's `FeatureHasher.murmur3Hash` does: ints and booleans
+    /// with `hashInt`, longs with `hashLong`, doubles by their bit pattern (so −0.0 ≠ 0.0), null as the seed.
+    public func index(of term: Term) -> Int {
+        let h: Int32
+        switch term {
+        case .string(let s): return index(of: s)
+        case .int(let v): h = Murmur3.hashInt(v, seed: seed)
+        case .bool(let b): h = Murmur3.hashInt(b ? 1 : 0, seed: seed)
+        case .long(let v): h = Murmur3.hashLong(v, seed: seed)
+        case .double(let d): h = Murmur3.hashLong(Int64(bitPattern: d.bitPattern), seed: seed)
+        case .null: h = Int32(bitPattern: seed)
+        }
+        return Int(UInt32(bitPattern: h) & UInt32(numFeatures - 1))
+    }
+
     /// The feature index of a term given as a string.
     public func index(of term: String) -> Int {
         var t = term

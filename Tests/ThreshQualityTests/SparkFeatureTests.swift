@@ -61,6 +61,32 @@ struct SparkFeatureTests {
         }
     }
 
+    @Test func typedTermArraysMatchSpark() throws {
+        let docs = try #require(Self.golden("hashingtf.json")["typed_documents"]?.arrayValue)
+        #expect(docs.count == 12)
+        for d in docs {
+            let o = try #require(d.objectValue)
+            let type = try #require(o["sql_type"]?.stringValue)
+            let hasher = FeatureHasher(numFeatures: try #require(o["numFeatures"]?.intValue))
+            let terms: [FeatureHasher.Term] = try #require(o["terms"]?.arrayValue).map { v in
+                switch (type, v) {
+                case (_, .null): return .null
+                case ("ARRAY<INT>", _): return .int(Int32(v.intValue!))
+                case ("ARRAY<BIGINT>", _): return .long(Int64(v.intValue!))
+                case ("ARRAY<DOUBLE>", .string(let s)): return .double(Double(s)!)
+                case ("ARRAY<BOOLEAN>", .bool(let b)): return .bool(b)
+                case (_, .string(let s)): return .string(s)
+                default: return .null
+                }
+            }
+            var counts: [Int: Double] = [:]
+            for t in terms { counts[hasher.index(of: t), default: 0] += 1 }
+            let expected = try #require(o["tf"]?.objectValue)
+            #expect(counts.keys.sorted() == expected["indices"]?.arrayValue?.compactMap(\.intValue), "\(type)")
+            #expect(counts.sorted { $0.key < $1.key }.map(\.value) == expected["values"]?.arrayValue?.compactMap(\.doubleValue), "\(type)")
+        }
+    }
+
     @Test func documentVectorsMatchSpark() throws {
         for d in try #require(Self.golden("hashingtf.json")["documents"]?.arrayValue) {
             let o = try #require(d.objectValue)
