@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "ThreshWARC", targets: ["ThreshWARC"]),
         .library(name: "ThreshExtract", targets: ["ThreshExtract"]),
         .library(name: "ThreshQuality", targets: ["ThreshQuality"]),
+        .library(name: "ThreshDedup", targets: ["ThreshDedup"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -52,6 +53,7 @@ let package = Package(
         .target(name: "ThreshWARC", dependencies: ["ThreshCore", "ThreshIO"]),
         .target(name: "ThreshExtract", dependencies: ["ThreshCore", "CThreshXML"]),
         .target(name: "ThreshQuality", dependencies: ["ThreshCore", "ThreshIO"]),
+        .target(name: "ThreshDedup", dependencies: ["ThreshCore", "ThreshIO", "ThreshQuality"]),
         .executableTarget(
             name: "thresh",
             dependencies: [
@@ -66,6 +68,7 @@ let package = Package(
         .testTarget(name: "ThreshWARCTests", dependencies: ["ThreshCore", "ThreshIO", "ThreshWARC", "ThreshTestSupport"]),
         .testTarget(name: "ThreshExtractTests", dependencies: ["ThreshCore", "ThreshIO", "ThreshWARC", "ThreshExtract", "ThreshTestSupport"]),
         .testTarget(name: "ThreshQualityTests", dependencies: ["ThreshCore", "ThreshIO", "ThreshQuality", "ThreshTestSupport"]),
+        .testTarget(name: "ThreshDedupTests", dependencies: ["ThreshCore", "ThreshIO", "ThreshQuality", "ThreshDedup", "ThreshTestSupport"]),
         .testTarget(name: "ThreshCLITests", dependencies: ["ThreshCore", "ThreshIO", "ThreshTestSupport"]),
     ]
 )
