@@ -57,7 +57,7 @@ let package = Package(
         .executableTarget(
             name: "thresh",
             dependencies: [
-                "ThreshCore", "ThreshIO", "ThreshWARC", "ThreshExtract", "ThreshQuality",
+                "ThreshCore", "ThreshIO", "ThreshWARC", "ThreshExtract", "ThreshQuality", "ThreshDedup",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,0 +1,629 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+public import ThreshCore
+public import ThreshIO
+public import ThreshQuality
+
+/// How documents are compared and grouped.
+public struct DedupOptions: Sendable {
+    public enum Family: Sendable {
+        /// Spark's MinHashLSH family on feature indices (the GPT-3 preset).
+        case spark(seed: Int64)
+        /// The 64-bit family over xxh64 shingles.
+        case minhash64(seed: UInt64)
+    }
+
+    public var shingler: Shingler
+    public var family: Family
+    /// LSH bands and rows per band (b·r hash functions).
+    public var bands: Int
+    public var rows: Int
+    /// Documents whose Jaccard similarity is at least this are duplicates (pairs are verified exactly).
+    public var threshold: Double
+    /// Verify candidates by exact Jaccard (the GPT-3 preset always does; without, every candidate counts).
+    public var verify = true
+    /// Buckets larger than this are not expanded into all pairs: each member is paired with the bucket's first
+    /// member and with its `window` successors (by document order), which bounds the work at O(n·window).
+    public var allPairsUpTo = 64
+    public var window = 16
+    /// Records held in memory before a sorted run is written to disk, in phase 1 and 2.
+    public var runRecords = 4 << 20
+
+    public init(shingler: Shingler, family: Family, bands: Int, rows: Int, threshold: Double) {
+        self.shingler = shingler
+        self.family = family
+        self.bands = bands
+        self.rows = rows
+        self.threshold = threshold
+    }
+
+    /// GPT-3: Spark Tokenizer + HashingTF features as a set, Spark's MinHashLSH with 10 tables of one row, every
+    /// candidate verified by exact Jaccard.
+    public static func gpt3(threshold: Double = 0.8, seed: Int64 = SparkMinHash.scalaDefaultSeed) -> DedupOptions {
+        DedupOptions(shingler: Shingler(kind: .features(FeatureHasher())), family: .spark(seed: seed), bands: 10, rows: 1, threshold: threshold)
+    }
+
+    /// FineWeb: word 5-grams, 14 bands of 8 rows (112 permutations), 64-bit family.
+    public static func fineweb(threshold: Double = 0.75, seed: UInt64 = 1) -> DedupOptions {
+        DedupOptions(shingler: Shingler(kind: .words(5)), family: .minhash64(seed: seed), bands: 14, rows: 8, threshold: threshold)
+    }
+
+    /// The bands and rows (b·r ≤ permutations) minimising the weighted false-positive and false-negative areas
+    /// around the threshold, as datasketch's `_optimal_param` does (equal weights).
+    public static func optimalBandsAndRows(threshold: Double, permutations: Int) -> (bands: Int, rows: Int) {
+        func integrate(_ f: (Double) -> Double, _ a: Double, _ b: Double) -> Double {
+            let steps = 200
+            let h = (b - a) / Double(steps)
+            var s = 0.5 * (f(a) + f(b))
+            for i in 1..<steps { s += f(a + Double(i) * h) }
+            return s * h
+        }
+        var best = (bands: 1, rows: 1)
+        var bestError = Double.infinity
+        for b in 1...permutations {
+            for r in 1...(permutations / b) {
+                let fp = integrate({ s in 1 - pow(1 - pow(s, Double(r)), Double(b)) }, 0, threshold)
+                let fn = integrate({ s in 1 - (1 - pow(1 - pow(s, Double(r)), Double(b))) }, threshold, 1)
+                if fp + fn < bestError { bestError = fp + fn; best = (b, r) }
+            }
+        }
+        return best
+    }
+}
+
+/// Counters and histograms of one dedup run (written to `stats.json`).
+public struct DedupStatistics: Sendable {
+    public var documents = 0
+    public var withoutShingles = 0
+    public var candidates = 0
+    public var verified = 0
+    public var removed = 0
+    public var clusters = 0
+    public var perSource: [String: (documents: Int, removed: Int)] = [:]
+    public var clusterSizes: [Int: Int] = [:]
+    public var jaccardHistogram = [Int](repeating: 0, count: 20)
+    public var phaseSeconds: [(String, Double)] = []
+
+    public var json: JSONObject {
+        var o = JSONObject()
+        o["documents"] = .int(documents)
+        o["without_shingles"] = .int(withoutShingles)
+        o["candidate_pairs"] = .int(candidates)
+        o["verified_pairs"] = .int(verified)
+        o["removed"] = .int(removed)
+        o["clusters"] = .int(clusters)
+        o["per_source"] = .object(JSONObject(perSource.sorted { $0.key < $1.key }.map {
+            (key: $0.key, value: .object(["documents": .int($0.value.documents), "removed": .int($0.value.removed)]))
+        }))
+        o["cluster_sizes"] = .object(JSONObject(clusterSizes.sorted { $0.key < $1.key }.map { (key: String($0.key), value: .int($0.value)) }))
+        o["jaccard_histogram"] = .array(jaccardHistogram.map { .int($0) })
+        o["phase_seconds"] = .object(JSONObject(phaseSeconds.map { (key: $0.0, value: .double($0.1)) }))
+        return o
+    }
+}
+
+/// One input of a dedup run: a file of documents, and whether it is a reference (index) corpus, whose documents
+/// are never removed and which crawl documents are removed against.
+public struct DedupInput: Sendable {
+    public var path: String
+    public var isIndex: Bool
+    public init(path: String, isIndex: Bool = false) { self.path = path; self.isIndex = isIndex }
+}
+
+/// Deterministic fuzzy dedup as restartable phases on disk (datatrove's shape):
+/// 1. signatures: shingle sets (kept for verification) and, per band, sorted runs of (band hash, document);
+/// 2. candidates: per band, a k-way merge of the runs; documents sharing a bucket become candidate pairs;
+/// 3. verification by exact Jaccard;
+/// 4. union-find over document numbers, survivors by the stated rule;
+/// 5. filter: kept documents (with `attrs.dup_cluster`, `attrs.dup_size`), the removal list, clusters, stats.
+///
+/// Survivor rule: reference (index) documents first, then the highest `attrs.quality`, then the lowest
+/// (source, id). Memory: per document a few bytes (union-find parent, quality, flags) plus its (source, id), and
+/// one run buffer of `runRecords` records; everything else is on disk.
+public final class DedupJob {
+    public let inputs: [DedupInput]
+    public let output: String
+    public let options: DedupOptions
+    public var progress: ((String) -> Void)?
+    /// Write every verified pair with its Jaccard to this file.
+    public var pairsFile: String?
+    public private(set) var statistics = DedupStatistics()
+
+    private var work: String { output + "/work" }
+    private var hashes: Int { options.bands * options.rows }
+
+    // Per document (filled in phase 1, reloaded from work/meta.jsonl on restart).
+    private var keys: [String] = []
+    private var sources: [String] = []
+    private var quality: [Float] = []
+    private var isIndex: [Bool] = []
+    private var hasShingles: [Bool] = []
+
+    public init(inputs: [DedupInput], output: String, options: DedupOptions) {
+        // Reference corpora come first, so their documents have the lowest numbers.
+        self.inputs = inputs.filter(\.isIndex) + inputs.filter { !$0.isIndex }
+        self.output = output
+        self.options = options
+    }
+
+    public func run() throws {
+        try makeDirectory(output)
+        try makeDirectory(work)
+        try makeDirectory(output + "/kept")
+        try phase("signatures") { try signatures() }
+        if keys.isEmpty { try loadMeta() }
+        try phase("candidates") { try candidates() }
+        try phase("verify") { try verify() }
+        var survivor: [Int32] = []
+        var clusterOf: [Int32] = []
+        try phase("clusters") { (clusterOf, survivor) = try clusters() }
+        if clusterOf.isEmpty { (clusterOf, survivor) = try clusters() }
+        try phase("filter") { try filter(clusterOf: clusterOf, survivor: survivor) }
+    }
+
+    private func phase(_ name: String, _ body: () throws -> Void) throws {
+        let marker = work + "/\(name).done"
+        if access(marker, F_OK) == 0 {
+            progress?("\(name): done earlier, skipped")
+            return
+        }
+        let started = monotonicClock()
+        progress?("\(name)…")
+        try body()
+        statistics.phaseSeconds.append((name, monotonicClock() - started))
+        let done = try OutputFile(path: marker, compression: .none)
+        try done.close()
+    }
+
+    // MARK: Phase 1: signatures
+
+    private func signatures() throws {
+        let sets = try OutputFile(path: work + "/sets.bin", compression: .none)
+        let index = try OutputFile(path: work + "/sets.idx", compression: .none)
+        let meta = try DocumentWriter(path: work + "/meta.jsonl")
+        var runs = RunWriter(directory: work, prefix: "band", partitions: options.bands, limit: options.runRecords)
+        let spark: SparkMinHash?
+        let family64: MinHash64?
+        switch options.family {
+        case .spark(let seed): spark = SparkMinHash(tables: hashes, seed: seed); family64 = nil
+        case .minhash64(let seed): spark = nil; family64 = MinHash64(permutations: hashes, seed: seed)
+        }
+        var offset: UInt64 = 0
+        var document: UInt32 = 0
+        for input in inputs {
+            let reader = try DocumentReader(path: input.path)
+            while let doc = try reader.next() {
+                let shingles = options.shingler.shingles(doc.text)
+                let source = doc.source ?? input.path
+                keys.append(source + "\u{0}" + doc.id)
+                sources.append(source)
+                let q = Float(doc.attrs["quality"]?.doubleValue ?? 0)
+                quality.append(q)
+                isIndex.append(input.isIndex)
+                hasShingles.append(!shingles.isEmpty)
+                try meta.write(Document(fields: ["s": .string(source), "i": .string(doc.id), "q": .double(Double(q)), "x": .bool(input.isIndex)]))
+                try index.write(withUnsafeBytes(of: offset.littleEndian) { Array($0) })
+                try shingles.withUnsafeBytes { try sets.write($0) }
+                offset += UInt64(shingles.count)
+                if !shingles.isEmpty {
+                    let signature: [UInt64]
+                    if let spark { signature = spark.hashes(shingles.map { Int($0) }).map { UInt64($0) } } else { signature = family64!.signature(shingles) }
+                    for band in 0..<options.bands {
+                        let slice = Array(signature[(band * options.rows)..<((band + 1) * options.rows)])
+                        let bandHash = slice.withUnsafeBytes { XXH64.hash($0, seed: UInt64(band)) }
+                        try runs.append(partition: band, key: bandHash, value: UInt64(document))
+                    }
+                } else {
+                    statistics.withoutShingles += 1
+                }
+                document += 1
+                if document % 4096 == 0 { progress?("signatures: \(document) documents") }
+            }
+        }
+        try index.write(withUnsafeBytes(of: offset.littleEndian) { Array($0) })
+        try sets.close()
+        try index.close()
+        try meta.close()
+        try runs.finish()
+        statistics.documents = Int(document)
+    }
+
+    private func loadMeta() throws {
+        let reader = try DocumentReader(path: work + "/meta.jsonl")
+        while let d = try reader.next() {
+            let source = d.fields["s"]?.stringValue ?? ""
+            keys.append(source + "\u{0}" + (d.fields["i"]?.stringValue ?? ""))
+            sources.append(source)
+            quality.append(Float(d.fields["q"]?.doubleValue ?? 0))
+            isIndex.append(d.fields["x"] == .bool(true))
+            hasShingles.append(true)
+        }
+        statistics.documents = keys.count
+    }
+
+    // MARK: Phase 2: candidates
+
+    private func candidates() throws {
+        var pairs = RunWriter(directory: work, prefix: "pairs", partitions: 1, limit: options.runRecords)
+        for band in 0..<options.bands {
+            var group: [UInt64] = []
+            var groupKey: UInt64?
+            func flush() throws {
+                defer { group.removeAll(keepingCapacity: true) }
+                guard group.count > 1 else { return }
+                if group.count <= options.allPairsUpTo {
+                    for x in 0..<group.count { for y in (x + 1)..<group.count { try pairs.append(partition: 0, key: group[x] << 32 | group[y], value: 0) } }
+                } else {
+                    for x in 0..<group.count {
+                        if x > 0 { try pairs.append(partition: 0, key: group[0] << 32 | group[x], value: 0) }
+                        for y in (x + 1)..<min(group.count, x + 1 + options.window) where x > 0 {
+                            try pairs.append(partition: 0, key: group[x] << 32 | group[y], value: 0)
+                        }
+                    }
+                }
+            }
+            try RunWriter.merge(directory: work, prefix: "band", partition: band) { key, value in
+                if key != groupKey { try flush(); groupKey = key }
+                group.append(value)
+            }
+            try flush()
+            progress?("candidates: band \(band + 1) of \(options.bands)")
+        }
+        try pairs.finish()
+    }
+
+    // MARK: Phase 3: verification
+
+    private func verify() throws {
+        let sets = try SetStore(directory: work)
+        let out = try OutputFile(path: work + "/verified.bin", compression: .none)
+        let pairsOut = try pairsFile.map { try OutputFile(path: $0) }
+        var last: UInt64?
+        var count = 0
+        try RunWriter.merge(directory: work, prefix: "pairs", partition: 0) { key, _ in
+            guard key != last else { return }
+            last = key
+            statistics.candidates += 1
+            let a = Int(key >> 32), b = Int(key & 0xFFFF_FFFF)
+            // The exact similarity is computed either way: it feeds the histogram and the pairs file.
+            let similarity = try SetStore.jaccard(sets.set(a), sets.set(b))
+            let passes = options.verify ? similarity >= options.threshold : true
+            if passes {
+                statistics.verified += 1
+                statistics.jaccardHistogram[min(19, Int(similarity * 20))] += 1
+                var record = [UInt8]()
+                withUnsafeBytes(of: UInt32(a).littleEndian) { record += $0 }
+                withUnsafeBytes(of: UInt32(b).littleEndian) { record += $0 }
+                withUnsafeBytes(of: Float(similarity).bitPattern.littleEndian) { record += $0 }
+                try out.write(record)
+                try pairsOut?.write(JSONWriter.string(.object(["a": .string(keyID(a)), "b": .string(keyID(b)),
+                                                               "source_a": .string(sources[a]), "source_b": .string(sources[b]),
+                                                               "jaccard": .double(similarity)])) + "\n")
+            }
+            count += 1
+            if count % 100_000 == 0 { progress?("verify: \(count) candidate pairs") }
+        }
+        try out.close()
+        try pairsOut?.close()
+    }
+
+    private func keyID(_ d: Int) -> String {
+        let k = keys[d]
+        guard let z = k.firstIndex(of: "\u{0}") else { return k }
+        return String(k[k.index(after: z)...])
+    }
+
+    // MARK: Phase 4: clusters
+
+    /// Union-find over document numbers; returns each document's cluster (its root) and each root's survivor.
+    private func clusters() throws -> ([Int32], [Int32]) {
+        let n = keys.count
+        var parent = (0..<n).map { Int32($0) }
+        func find(_ x: Int32) -> Int32 {
+            var x = x
+            while parent[Int(x)] != x {
+                parent[Int(x)] = parent[Int(parent[Int(x)])]
+                x = parent[Int(x)]
+            }
+            return x
+        }
+        let reader = try RawFileReader(path: work + "/verified.bin")
+        var buffer = [UInt8](repeating: 0, count: 12 * 8192)
+        var pending: [UInt8] = []
+        while true {
+            let got = try buffer.withUnsafeMutableBytes { try reader.read(into: $0) }
+            if got == 0 { break }
+            pending += buffer[0..<got]
+            let whole = pending.count / 12 * 12
+            pending.withUnsafeBytes { raw in
+                var o = 0
+                while o < whole {
+                    let a = Int32(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: o, as: UInt32.self)))
+                    let b = Int32(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: o + 4, as: UInt32.self)))
+                    let ra = find(a), rb = find(b)
+                    // The smaller number becomes the root, so clusters do not depend on pair order.
+                    if ra != rb { if ra < rb { parent[Int(rb)] = ra } else { parent[Int(ra)] = rb } }
+                    o += 12
+                }
+            }
+            pending.removeFirst(whole)
+        }
+        var root = [Int32](repeating: 0, count: n)
+        var size = [Int32](repeating: 0, count: n)
+        for d in 0..<n { root[d] = find(Int32(d)); size[Int(root[d])] += 1 }
+        // Survivor: reference documents first, then highest quality, then lowest (source, id).
+        var survivor = [Int32](repeating: -1, count: n)
+        func better(_ x: Int, _ y: Int) -> Bool {
+            if isIndex[x] != isIndex[y] { return isIndex[x] }
+            if quality[x] != quality[y] { return quality[x] > quality[y] }
+            return Array(keys[x].utf8).lexicographicallyPrecedes(Array(keys[y].utf8))
+        }
+        for d in 0..<n where size[Int(root[d])] > 1 {
+            let r = Int(root[d])
+            if survivor[r] < 0 || better(d, Int(survivor[r])) { survivor[r] = Int32(d) }
+        }
+        for r in 0..<n where size[r] > 1 && root[r] == Int32(r) {
+            statistics.clusters += 1
+            statistics.clusterSizes[Int(size[r]), default: 0] += 1
+        }
+        return (root.enumerated().map { size[Int($0.element)] > 1 ? $0.element : -1 }, survivor)
+    }
+
+    // MARK: Phase 5: filter
+
+    private func filter(clusterOf: [Int32], survivor: [Int32]) throws {
+        let sets = try SetStore(directory: work)
+        let removed = try DocumentWriter(path: output + "/removed.jsonl")
+        var clusterSize: [Int32: Int] = [:]
+        for c in clusterOf where c >= 0 { clusterSize[c, default: 0] += 1 }
+        // Members of the largest clusters, with snippets, for 'dedup stats'.
+        let largest = Set(clusterSize.sorted { ($0.value, -$0.key) > ($1.value, -$1.key) }.prefix(20).map(\.key))
+        var members: [Int32: [JSONValue]] = [:]
+        var document = 0
+        for input in inputs {
+            let name = String(input.path.split(separator: "/").last ?? Substring(input.path))
+            let kept = input.isIndex ? nil : try DocumentWriter(path: output + "/kept/" + name)
+            let reader = try DocumentReader(path: input.path)
+            while var doc = try reader.next() {
+                defer { document += 1 }
+                let source = sources[document]
+                statistics.perSource[source, default: (0, 0)].documents += 1
+                let cluster = clusterOf[document]
+                var isRemoved = false
+                if cluster >= 0 {
+                    let s = Int(survivor[Int(cluster)])
+                    // Reference documents are never removed; other members lose to the survivor.
+                    isRemoved = s != document && !isIndex[document]
+                    var attrs = doc.attrs
+                    attrs["dup_cluster"] = .int(Int(cluster))
+                    attrs["dup_size"] = .int(clusterSize[cluster] ?? 1)
+                    doc.attrs = attrs
+                    if largest.contains(cluster) {
+                        members[cluster, default: []].append(.object(["id": .string(doc.id), "source": .string(source),
+                                                                      "removed": .bool(isRemoved),
+                                                                      "snippet": .string(String(doc.text.prefix(240)))]))
+                    }
+                    if isRemoved {
+                        let j = try SetStore.jaccard(sets.set(document), sets.set(s))
+                        try removed.write(Document(fields: ["id": .string(doc.id), "source": .string(source), "cluster": .int(Int(cluster)),
+                                                            "survivor": .string(keyID(s)), "survivor_source": .string(sources[s]),
+                                                            "jaccard": .double(j)]))
+                        statistics.removed += 1
+                        statistics.perSource[source]!.removed += 1
+                    }
+                }
+                if !isRemoved, let kept { try kept.write(doc) }
+            }
+            try kept?.close()
+        }
+        try removed.close()
+        let clustersOut = try DocumentWriter(path: output + "/clusters.jsonl")
+        for (cluster, size) in clusterSize.sorted(by: { ($0.value, -$0.key) > ($1.value, -$1.key) }) {
+            var o: JSONObject = ["cluster": .int(Int(cluster)), "size": .int(size),
+                                 "survivor": .string(keyID(Int(survivor[Int(cluster)]))), "survivor_source": .string(sources[Int(survivor[Int(cluster)])])]
+            if let m = members[cluster] { o["members"] = .array(m) }
+            try clustersOut.write(Document(fields: o))
+        }
+        try clustersOut.close()
+        let stats = try OutputFile(path: output + "/stats.json", compression: .none)
+        var o = statistics.json
+        o["threshold"] = .double(options.threshold)
+        o["bands"] = .int(options.bands)
+        o["rows"] = .int(options.rows)
+        try stats.write(JSONWriter.string(.object(o)) + "\n")
+        try stats.close()
+    }
+}
+
+func makeDirectory(_ path: String) throws {
+    if mkdir(path, 0o755) != 0 && errno != EEXIST { throw ThreshError(.io, "cannot create directory: \(errnoString())", file: path) }
+}
+
+/// Shingle sets by document number, read back with pread from the phase-1 files.
+final class SetStore {
+    private let setsFD: Int32
+    private var offsets: [UInt64] = []
+
+    init(directory: String) throws {
+        setsFD = open(directory + "/sets.bin", O_RDONLY)
+        guard setsFD >= 0 else { throw ThreshError(.io, "cannot open", file: directory + "/sets.bin") }
+        let index = try RawFileReader(path: directory + "/sets.idx")
+        var bytes = [UInt8](repeating: 0, count: 1 << 16)
+        var pending: [UInt8] = []
+        while true {
+            let n = try bytes.withUnsafeMutableBytes { try index.read(into: $0) }
+            if n == 0 { break }
+            pending += bytes[0..<n]
+            let whole = pending.count / 8 * 8
+            pending.withUnsafeBytes { raw in
+                for o in stride(from: 0, to: whole, by: 8) { offsets.append(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: o, as: UInt64.self))) }
+            }
+            pending.removeFirst(whole)
+        }
+    }
+
+    deinit { close(setsFD) }
+
+    func set(_ d: Int) throws -> [UInt64] {
+        let start = offsets[d], end = offsets[d + 1]
+        var values = [UInt64](repeating: 0, count: Int(end - start))
+        let want = values.count * 8
+        let got = values.withUnsafeMutableBytes { pread(setsFD, $0.baseAddress, want, off_t(start * 8)) }
+        guard got == want else { throw ThreshError(.io, "short read of a shingle set", file: "sets.bin") }
+        return values
+    }
+
+    static func jaccard(_ a: [UInt64], _ b: [UInt64]) -> Double {
+        var i = 0, j = 0, inter = 0
+        while i < a.count && j < b.count {
+            if a[i] == b[j] { inter += 1; i += 1; j += 1 } else if a[i] < b[j] { i += 1 } else { j += 1 }
+        }
+        let union = a.count + b.count - inter
+        return union == 0 ? 1 : Double(inter) / Double(union)
+    }
+}
+
+/// Sorted runs of (key, value) UInt64 records per partition, spilled to disk when the buffer is full, and
+/// merged back in (key, value) order: the external sort behind phases 1 and 2.
+struct RunWriter {
+    let directory: String
+    let prefix: String
+    var buffers: [[(UInt64, UInt64)]]
+    let limit: Int
+    var held = 0
+    var runCounts: [Int]
+
+    init(directory: String, prefix: String, partitions: Int, limit: Int) {
+        self.directory = directory
+        self.prefix = prefix
+        self.limit = max(1024, limit)
+        buffers = Array(repeating: [], count: partitions)
+        runCounts = Array(repeating: 0, count: partitions)
+    }
+
+    mutating func append(partition: Int, key: UInt64, value: UInt64) throws {
+        buffers[partition].append((key, value))
+        held += 1
+        if held >= limit { try spill() }
+    }
+
+    mutating func spill() throws {
+        for p in buffers.indices where !buffers[p].isEmpty {
+            buffers[p].sort { $0 < $1 }
+            let out = try OutputFile(path: "\(directory)/\(prefix)-\(p).run\(runCounts[p])", compression: .none)
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(buffers[p].count * 16)
+            for (k, v) in buffers[p] {
+                withUnsafeBytes(of: k.littleEndian) { bytes += $0 }
+                withUnsafeBytes(of: v.littleEndian) { bytes += $0 }
+            }
+            try out.write(bytes)
+            try out.close()
+            runCounts[p] += 1
+            buffers[p].removeAll(keepingCapacity: false)
+        }
+        held = 0
+    }
+
+    mutating func finish() throws {
+        try spill()
+        for p in buffers.indices {
+            let out = try OutputFile(path: "\(directory)/\(prefix)-\(p).runs", compression: .none)
+            try out.write(String(runCounts[p]))
+            try out.close()
+        }
+    }
+
+    /// Calls `body` with every record of a partition in sorted order (a k-way merge of its runs).
+    static func merge(directory: String, prefix: String, partition: Int, _ body: (UInt64, UInt64) throws -> Void) throws {
+        let countText = String(decoding: try readAll("\(directory)/\(prefix)-\(partition).runs"), as: UTF8.self)
+        let runs = Int(countText) ?? 0
+        var readers: [RunReader] = []
+        for r in 0..<runs { readers.append(try RunReader(path: "\(directory)/\(prefix)-\(partition).run\(r)")) }
+        // A small binary heap over the runs' current records.
+        var heap: [(key: UInt64, value: UInt64, run: Int)] = []
+        func push(_ e: (key: UInt64, value: UInt64, run: Int)) {
+            heap.append(e)
+            var i = heap.count - 1
+            while i > 0 {
+                let p = (i - 1) / 2
+                if (heap[p].key, heap[p].value) <= (heap[i].key, heap[i].value) { break }
+                heap.swapAt(p, i)
+                i = p
+            }
+        }
+        func pop() -> (key: UInt64, value: UInt64, run: Int) {
+            let top = heap[0]
+            let last = heap.removeLast()
+            if !heap.isEmpty {
+                heap[0] = last
+                var i = 0
+                while true {
+                    let l = 2 * i + 1, r = l + 1
+                    var m = i
+                    if l < heap.count && (heap[l].key, heap[l].value) < (heap[m].key, heap[m].value) { m = l }
+                    if r < heap.count && (heap[r].key, heap[r].value) < (heap[m].key, heap[m].value) { m = r }
+                    if m == i { break }
+                    heap.swapAt(i, m)
+                    i = m
+                }
+            }
+            return top
+        }
+        for (r, reader) in readers.enumerated() { if let (k, v) = try reader.next() { push((k, v, r)) } }
+        while !heap.isEmpty {
+            let e = pop()
+            try body(e.key, e.value)
+            if let (k, v) = try readers[e.run].next() { push((k, v, e.run)) }
+        }
+    }
+}
+
+final class RunReader {
+    private let file: RawFileReader
+    private var buffer = [UInt8](repeating: 0, count: 16 << 12)
+    private var position = 0
+    private var end = 0
+
+    init(path: String) throws { file = try RawFileReader(path: path) }
+
+    func next() throws -> (UInt64, UInt64)? {
+        if end - position < 16 {
+            let leftover = end - position
+            if leftover > 0 { for k in 0..<leftover { buffer[k] = buffer[position + k] } }
+            position = 0
+            end = leftover
+            while end < 16 {
+                let n = try buffer.withUnsafeMutableBytes { try file.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[end...])) }
+                if n == 0 { break }
+                end += n
+            }
+            if end < 16 { return nil }
+        }
+        let record = buffer.withUnsafeBytes { raw in
+            (UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: position, as: UInt64.self)),
+             UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: position + 8, as: UInt64.self)))
+        }
+        position += 16
+        return record
+    }
+}
+
+func readAll(_ path: String) throws -> [UInt8] {
+    let file = try RawFileReader(path: path)
+    var out: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let n = try chunk.withUnsafeMutableBytes { try file.read(into: $0) }
+        if n == 0 { break }
+        out += chunk[0..<n]
+    }
+    return out
+}
+
+func monotonicClock() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
