@@ -1,0 +1,111 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+import ThreshCore
+import ThreshIO
+import ThreshQuality
+@testable import ThreshDedup
+import ThreshTestSupport
+
+@Suite struct DedupJobTests {
+    /// Distinct base documents and edited copies; returns the file and the ids of the copies.
+    func corpus(in dir: String, name: String = "docs.jsonl", bases: Int = 120, copies: Int = 40, edits: Int = 3, source: String = "crawl",
+                quality: (Int) -> Double = { _ in 0.5 }) throws -> [String] {
+        var lines: [String] = []
+        var copyIDs: [String] = []
+        var state: UInt64 = 12345
+        func next() -> UInt64 { state = state &* 6364136223846793005 &+ 1442695040888963407; return state >> 33 }
+        var texts: [[String]] = []
+        for b in 0..<bases {
+            let words = (0..<120).map { _ in "w\(next() % 5000)" }
+            texts.append(words)
+            lines.append(JSONWriter.string(.object(["id": .string("base-\(b)"), "source": .string(source), "text": .string(words.joined(separator: " ")),
+                                                    "attrs": .object(["quality": .double(quality(b))])])))
+        }
+        for c in 0..<copies {
+            var words = texts[c]
+            for _ in 0..<edits { words[Int(next() % UInt64(words.count))] = "edit\(next())" }
+            copyIDs.append("copy-\(c)")
+            lines.append(JSONWriter.string(.object(["id": .string("copy-\(c)"), "source": .string(source), "text": .string(words.joined(separator: " ")),
+                                                    "attrs": .object(["quality": .double(quality(c) + (c % 2 == 0 ? 0.1 : -0.1))])])))
+        }
+        try writeFile(dir + "/" + name, Array((lines.joined(separator: "\n") + "\n").utf8))
+        return copyIDs
+    }
+
+    func ids(_ path: String) throws -> [String] {
+        let reader = try DocumentReader(path: path)
+        var out: [String] = []
+        while let d = try reader.next() { out.append(d.id) }
+        return out
+    }
+
+    @Test(arguments: ["gpt3", "fineweb"])
+    func findsPlantedDuplicatesAndKeepsTheBetterCopy(preset: String) throws {
+        let dir = makeTemporaryDirectory()
+        // One edit in 120 words leaves word-5-gram Jaccard near 0.92, which 14 bands of 8 rows catch with
+        // probability above 0.9999; three edits leave unigram Jaccard near 0.95 for the gpt3 preset.
+        _ = try corpus(in: dir, edits: preset == "gpt3" ? 3 : 1)
+        let options: DedupOptions = preset == "gpt3" ? .gpt3(threshold: 0.8) : .fineweb(threshold: 0.7)
+        let job = DedupJob(inputs: [DedupInput(path: dir + "/docs.jsonl")], output: dir + "/out", options: options)
+        try job.run()
+        #expect(job.statistics.clusters == 40)
+        #expect(job.statistics.removed == 40)
+        let removed = try DocumentReader(path: dir + "/out/removed.jsonl")
+        var losers: [String] = []
+        while let r = try removed.next() {
+            losers.append(r.id)
+            #expect((r.fields["jaccard"]?.doubleValue ?? 0) >= (preset == "gpt3" ? 0.8 : 0.7))
+        }
+        // Survivor: the higher quality; copies of even bases were made better, of odd ones worse.
+        for c in 0..<40 { #expect(losers.contains(c % 2 == 0 ? "base-\(c)" : "copy-\(c)"), "pair \(c)") }
+        #expect(try ids(dir + "/out/kept/docs.jsonl").count == 120)
+    }
+
+    @Test func restartsAfterTheLastFinishedPhaseWithIdenticalOutputs() throws {
+        let dir = makeTemporaryDirectory()
+        _ = try corpus(in: dir)
+        let first = DedupJob(inputs: [DedupInput(path: dir + "/docs.jsonl")], output: dir + "/out", options: .gpt3())
+        try first.run()
+        let kept = try readFile(dir + "/out/kept/docs.jsonl"), removed = try readFile(dir + "/out/removed.jsonl")
+        // As if killed after verification: the last two phases run again.
+        unlink(dir + "/out/work/clusters.done")
+        unlink(dir + "/out/work/filter.done")
+        unlink(dir + "/out/kept/docs.jsonl")
+        let second = DedupJob(inputs: [DedupInput(path: dir + "/docs.jsonl")], output: dir + "/out", options: .gpt3())
+        try second.run()
+        #expect(try readFile(dir + "/out/kept/docs.jsonl") == kept)
+        #expect(try readFile(dir + "/out/removed.jsonl") == removed)
+    }
+
+    @Test func referenceDocumentsAreNeverRemovedAndRemoveTheirCopies() throws {
+        let dir = makeTemporaryDirectory()
+        // The reference corpus holds the bases; the crawl holds the copies (and unrelated documents).
+        _ = try corpus(in: dir, name: "all.jsonl")
+        let all = String(decoding: try readFile(dir + "/all.jsonl"), as: UTF8.self).split(separator: "\n")
+        try writeFile(dir + "/reference.jsonl", Array((all.filter { $0.contains("\"base-") }.prefix(60).joined(separator: "\n") + "\n").utf8))
+        try writeFile(dir + "/crawl.jsonl", Array((all.filter { $0.contains("\"copy-") }.joined(separator: "\n") + "\n").utf8))
+        let job = DedupJob(inputs: [DedupInput(path: dir + "/reference.jsonl", isIndex: true), DedupInput(path: dir + "/crawl.jsonl")],
+                           output: dir + "/out", options: .gpt3())
+        try job.run()
+        #expect(job.statistics.removed == 40)  // every copy duplicates a reference document
+        #expect(try ids(dir + "/out/kept/crawl.jsonl").isEmpty)
+        let removed = try DocumentReader(path: dir + "/out/removed.jsonl")
+        while let r = try removed.next() { #expect(r.fields["survivor"]?.stringValue?.hasPrefix("base-") == true) }
+    }
+
+    @Test func bandsAndRowsForAThresholdAsDatasketch() {
+        // datasketch 2.0's _optimal_param(threshold, num_perm, 0.5, 0.5), run beside: (9, 13), (25, 5), (12, 9), (9, 28).
+        #expect(DedupOptions.optimalBandsAndRows(threshold: 0.8, permutations: 128) == (9, 13))
+        #expect(DedupOptions.optimalBandsAndRows(threshold: 0.5, permutations: 128) == (25, 5))
+        #expect(DedupOptions.optimalBandsAndRows(threshold: 0.7, permutations: 112) == (12, 9))
+        #expect(DedupOptions.optimalBandsAndRows(threshold: 0.9, permutations: 256) == (9, 28))
+    }
+
+    @Test func xxh64KnownAnswers() {
+        #expect(Array("".utf8).withUnsafeBytes { XXH64.hash($0) } == 0xEF46_DB37_51D8_E999)
+        #expect(Array("abc".utf8).withUnsafeBytes { XXH64.hash($0) } == 0x44BC_2CF5_AD77_0999)
+        #expect(Array("Nobody inspects the spammish repetition".utf8).withUnsafeBytes { XXH64.hash($0) } == 0xFBCE_A83C_8A37_8BF1)
+    }
+}
