@@ -51,6 +51,8 @@ public struct Shingler: Sendable {
     /// Text normalisation before word and character shingles.
     public struct Normalisation: Sendable, Equatable {
         public var lowercase = true
+        /// Punctuation and symbols separate words (as the regex `\w+` finds words); false removes them instead.
+        public var punctuationSeparates = true
         public var removePunctuation = true
         public var digitsToZero = false
         public var collapseWhitespace = true
@@ -72,22 +74,17 @@ public struct Shingler: Sendable {
         case .features(let hasher):
             hasher.forEachIndex(of: text) { values.append(UInt64($0)) }
         case .words(let n):
-            let words = normalised(text).split(separator: " ", omittingEmptySubsequences: true)
-            if words.isEmpty { return [] }
-            if words.count < n {
-                var joined = Array(words.joined(separator: " ").utf8)
-                values.append(joined.withUnsafeBytes { XXH64.hash($0) })
-                _ = joined.count
-                joined.removeAll()
-            } else {
-                var buffer: [UInt8] = []
-                for start in 0...(words.count - n) {
-                    buffer.removeAll(keepingCapacity: true)
-                    for k in 0..<n {
-                        if k > 0 { buffer.append(0x20) }
-                        buffer += Array(words[start + k].utf8)
+            // Words are written into one normalised buffer separated by single spaces; the n-gram starting at
+            // word i is the byte range from its first word's start to its last word's end, hashed in place.
+            let (buffer, starts, ends) = normalisedWords(text)
+            if starts.isEmpty { return [] }
+            buffer.withUnsafeBytes { raw in
+                if starts.count < n {
+                    values.append(XXH64.hash(UnsafeRawBufferPointer(rebasing: raw[starts[0]..<ends[ends.count - 1]])))
+                } else {
+                    for i in 0...(starts.count - n) {
+                        values.append(XXH64.hash(UnsafeRawBufferPointer(rebasing: raw[starts[i]..<ends[i + n - 1]])))
                     }
-                    values.append(buffer.withUnsafeBytes { XXH64.hash($0) })
                 }
             }
         case .characters(let n):
@@ -107,6 +104,51 @@ public struct Shingler: Sendable {
         return unique
     }
 
+    /// The normalised words of a text in one buffer (single spaces between), with each word's byte range.
+    /// ASCII takes a table-free byte path; other characters go through their Unicode properties.
+    func normalisedWords(_ text: String) -> (buffer: [UInt8], starts: [Int], ends: [Int]) {
+        var buffer: [UInt8] = []
+        var starts: [Int] = [], ends: [Int] = []
+        buffer.reserveCapacity(text.utf8.count)
+        var inWord = false
+        func endWord() { if inWord { ends.append(buffer.count); inWord = false } }
+        func startWord() { if !inWord { if !buffer.isEmpty { buffer.append(0x20) }; starts.append(buffer.count); inWord = true } }
+        for scalar in text.unicodeScalars {
+            let v = scalar.value
+            if v < 0x80 {
+                let c = UInt8(v)
+                let isLower = c >= 0x61 && c <= 0x7A, isUpper = c >= 0x41 && c <= 0x5A, isDigit = c >= 0x30 && c <= 0x39
+                if isLower || isUpper || isDigit || c == 0x5F {
+                    startWord()
+                    if isUpper && normalisation.lowercase { buffer.append(c | 0x20) }
+                    else if isDigit && normalisation.digitsToZero { buffer.append(0x30) }
+                    else { buffer.append(c) }
+                } else if c == 0x20 || (c >= 0x09 && c <= 0x0D) || !normalisation.removePunctuation || normalisation.punctuationSeparates {
+                    endWord()
+                }
+                continue
+            }
+            let properties = scalar.properties
+            if properties.isWhitespace {
+                endWord()
+            } else if normalisation.removePunctuation && (properties.generalCategory.isPunctuation || properties.generalCategory.isSymbol) {
+                if normalisation.punctuationSeparates { endWord() }
+            } else {
+                startWord()
+                if normalisation.digitsToZero && properties.numericType == .decimal {
+                    buffer.append(0x30)
+                } else if normalisation.lowercase && properties.changesWhenLowercased {
+                    buffer += Array(properties.lowercaseMapping.utf8)
+                } else {
+                    var s = String(scalar)
+                    s.withUTF8 { buffer.append(contentsOf: $0) }
+                }
+            }
+        }
+        endWord()
+        return (buffer, starts, ends)
+    }
+
     func normalised(_ text: String) -> String {
         var out = String.UnicodeScalarView()
         var lastSpace = true
@@ -120,6 +162,10 @@ public struct Shingler: Sendable {
                 }
                 scalar = " "
             } else if normalisation.removePunctuation && (s.properties.generalCategory.isPunctuation || s.properties.generalCategory.isSymbol) {
+                if normalisation.punctuationSeparates && s != "_" {
+                    if !lastSpace { out.append(" ") }
+                    lastSpace = true
+                }
                 continue
             } else if normalisation.digitsToZero && s.properties.numericType == .decimal {
                 scalar = "0"
@@ -171,23 +217,28 @@ public struct MinHash64: Sendable {
         b = bb
     }
 
+    /// `v mod (2^61 − 1)` for any 64-bit v.
     @inline(__always)
-    static func mulmod(_ x: UInt64, _ y: UInt64) -> UInt64 {
-        let (high, low) = x.multipliedFullWidth(by: y)
-        // x·y = high·2^64 + low, and 2^64 ≡ 2^3 (mod 2^61 − 1).
-        var r = (low & prime) + (low >> 61) + (high << 3)
-        r = (r & prime) + (r >> 61)
-        return r >= prime ? r - prime : r
+    static func reduce(_ v: UInt64) -> UInt64 {
+        let r = (v & prime) &+ (v >> 61)
+        return r >= prime ? r &- prime : r
     }
 
+    /// The signature: for each permutation k, min over shingles of `((a_k·x + b_k) mod 2^64) mod (2^61 − 1)`, with x
+    /// the shingle's 64-bit hash. (The product wraps at 64 bits before the Mersenne reduction, as datasketch's
+    /// numpy arithmetic does; one multiply per shingle and permutation.) Permutation-major loops keep a and b in
+    /// registers.
     public func signature(_ shingles: [UInt64]) -> [UInt64] {
         var minimum = [UInt64](repeating: .max, count: a.count)
-        for s in shingles {
-            let x = s % Self.prime
+        shingles.withUnsafeBufferPointer { xs in
             for k in 0..<a.count {
-                var h = Self.mulmod(a[k], x) + b[k]
-                if h >= Self.prime { h -= Self.prime }
-                if h < minimum[k] { minimum[k] = h }
+                let ak = a[k], bk = b[k]
+                var m = UInt64.max
+                for x in xs {
+                    let h = Self.reduce(ak &* x &+ bk)
+                    if h < m { m = h }
+                }
+                minimum[k] = m
             }
         }
         return minimum

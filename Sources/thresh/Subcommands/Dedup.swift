@@ -15,7 +15,7 @@ struct Dedup: ParsableCommand {
             OUT/clusters.jsonl, OUT/stats.json. Survivor rule: reference (--index) documents first, then the highest \
             attrs.quality, then the lowest (source, id). Reference documents are never removed and not written to kept/.
             """,
-        subcommands: [DedupRun.self, DedupStats.self],
+        subcommands: [DedupRun.self, DedupStats.self, DedupGenerate.self],
         defaultSubcommand: DedupRun.self)
 }
 
@@ -168,4 +168,43 @@ func readWhole(_ path: String) throws -> [UInt8] {
         bytes += chunk[0..<n]
     }
     return bytes
+}
+
+struct DedupGenerate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Write a dedup test corpus: documents cut from real text files, with edited copies planted at a spread of similarities.")
+
+    @Argument(help: "Text files (plain, .gz, .zst) or JSONL documents (.jsonl) to cut documents from.")
+    var texts: [String]
+
+    @Option(name: [.short, .customLong("output")], help: "The corpus file to write.")
+    var output: String
+
+    @Option(help: "About how many documents.")
+    var documents: Int = 10_000
+
+    @Option(help: "Words per document.")
+    var words: Int = 300
+
+    @Option(help: "Seed.")
+    var seed: UInt64 = 1
+
+    func run() throws {
+        try runReportingErrors {
+            var sources: [String] = []
+            for path in texts {
+                if path.hasSuffix(".jsonl") || path.contains(".jsonl.") {
+                    let reader = try DocumentReader(path: path)
+                    while let d = try reader.next() { sources.append(d.text) }
+                } else {
+                    sources.append(String(decoding: try readWhole(path), as: UTF8.self))
+                }
+            }
+            let writer = try DocumentWriter(path: output)
+            let (bases, copies) = try DedupCorpusGenerator(seed: seed).generate(texts: sources, documents: documents, wordsPerDocument: words, to: writer)
+            try writer.close()
+            printError("dedup generate: \(bases) documents and \(copies) planted copies in \(output)")
+        }
+    }
 }
