@@ -133,3 +133,77 @@ import ThreshCore
         #expect(run.stderr.contains("model.json"))
     }
 }
+
+/// `thresh dedup` end to end, and its HTML report rendered by a real headless browser (Debian's chromium).
+@Suite struct DedupCommandLineTests {
+    let cli = CommandLineTests()
+
+    static var chromium: String? {
+        ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { TestPaths.exists($0) }
+    }
+
+    func corpus(_ dir: String) throws {
+        var lines: [String] = []
+        for i in 0..<60 {
+            let words = (0..<80).map { "w\(($0 * 31 + i * 977) % 3001)" }
+            lines.append(JSONWriter.string(.object(["id": .string("d\(i)"), "source": .string(i % 2 == 0 ? "news" : "blogs"),
+                                                    "text": .string(words.joined(separator: " "))])))
+            if i < 10 {
+                var copy = words
+                copy[5] = "changed"
+                lines.append(JSONWriter.string(.object(["id": .string("d\(i)-copy"), "source": .string("blogs"), "text": .string(copy.joined(separator: " "))])))
+            }
+        }
+        try writeFile(dir + "/docs.jsonl", Array((lines.joined(separator: "\n") + "\n").utf8))
+    }
+
+    @Test func dedupRemovesCopiesAndReportsThem() throws {
+        let dir = makeTemporaryDirectory()
+        try corpus(dir)
+        var run = try cli.thresh(["dedup", dir + "/docs.jsonl", "-o", dir + "/out", "--preset", "fineweb", "--threshold", "0.8"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("10 removed"))
+        run = try cli.thresh(["dedup", "stats", dir + "/out", "--json"])
+        #expect(run.status == 0)
+        #expect(run.stdout.contains("\"removed\":10"))
+        run = try cli.thresh(["dedup", "stats", dir + "/out"])
+        #expect(run.stdout.contains("blogs"))
+    }
+
+    @Test(.enabled(if: chromium != nil || TestPaths.isCI, "chromium is not installed"))
+    func htmlReportRendersInAHeadlessBrowser() throws {
+        let browser = try #require(Self.chromium, "chromium is missing (scripts/test installs it when run as root)")
+        let dir = makeTemporaryDirectory()
+        try corpus(dir)
+        _ = try cli.thresh(["dedup", dir + "/docs.jsonl", "-o", dir + "/out", "--preset", "fineweb", "--threshold", "0.8"])
+        let run = try cli.thresh(["dedup", "stats", dir + "/out", "--html", dir + "/report.html"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let html = String(decoding: try readFile(dir + "/report.html"), as: UTF8.self)
+        #expect(!html.contains("<script") && !html.contains("http://") || html.contains("xmlns=\"http://www.w3.org/2000/svg\""))
+        // The browser parses and lays it out: the DOM it dumps has the summary and the plots' bars.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: browser)
+        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", "file://" + dir + "/report.html"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = Pipe()
+        try process.run()
+        let dom = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(dom.contains("id=\"summary\""))
+        #expect(dom.contains("70 documents; 10 removed"))
+        #expect(dom.components(separatedBy: "class=\"bar\"").count > 4)
+        #expect(dom.contains("class=\"member removed\""))
+        // And it paints: a screenshot is written.
+        let shot = Process()
+        shot.executableURL = URL(fileURLWithPath: browser)
+        shot.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--screenshot=" + dir + "/report.png", "--window-size=900,1200",
+                          "file://" + dir + "/report.html"]
+        shot.standardOutput = Pipe()
+        shot.standardError = Pipe()
+        try shot.run()
+        shot.waitUntilExit()
+        #expect(try readFile(dir + "/report.png").count > 10_000)
+    }
+}

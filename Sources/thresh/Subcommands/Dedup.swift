@@ -113,6 +113,9 @@ struct DedupStats: ParsableCommand {
     @Flag(help: "Print JSON.")
     var json = false
 
+    @Option(help: "Also write a self-contained HTML report (SVG plots) to this file.")
+    var html: String?
+
     @Option(help: "How many of the largest clusters to show.")
     var top: Int = 5
 
@@ -125,6 +128,12 @@ struct DedupStats: ParsableCommand {
             var clusters: [JSONObject] = []
             let reader = try DocumentReader(path: directory + "/clusters.jsonl")
             while let c = try reader.next(), clusters.count < top { clusters.append(c.fields) }
+            if let html {
+                let out = try OutputFile(path: html, compression: .none)
+                try out.write(DedupReport.html(stats: stats, clusters: clusters))
+                try out.close()
+                if !json { printError("report: \(html)") }
+            }
             if json {
                 var o = stats
                 o["largest_clusters"] = .array(clusters.map { .object($0) })
