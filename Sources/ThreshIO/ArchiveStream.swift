@@ -1,4 +1,7 @@
 public import ThreshCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A problem found while decoding an archive's byte stream, already placed (file, offset) and classified.
 public struct StreamProblem: Sendable {
@@ -58,6 +61,44 @@ public final class ArchiveStream {
     ///   `ensure` can provide.
     public convenience init(path: String, maximumWindow: Int = 64 << 20) throws {
         try self.init(source: try RawFileReader(path: path), maximumWindow: maximumWindow)
+        // A regular file is mapped instead of read: the decompressor then works on the page cache directly,
+        // without the copy a read() makes. Pages behind the reader are released as it goes, so memory stays flat.
+        if path != "-" { mapFile(path) }
+    }
+
+    private var mapping: UnsafeMutableRawPointer?
+    private var mappingSize = 0
+    private var releasedUpTo = 0
+
+    private func mapFile(_ path: String) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_size > 0, info.st_size < Int64(Int.max / 2) else { return }
+        let size = Int(info.st_size)
+        guard let m = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), m != MAP_FAILED else { return }
+        _ = madvise(m, size, MADV_SEQUENTIAL)
+        // The bytes read ahead for format detection were the file's first bytes: the mapping replaces them.
+        raw.deallocate()
+        raw = UnsafeMutableRawBufferPointer(start: m, count: size)
+        mapping = m
+        mappingSize = size
+        rawBase = 0
+        rawStart = 0
+        rawEnd = size
+        rawEOF = true
+    }
+
+    /// Drops mapped pages the reader has passed (file-backed pages would otherwise count as resident).
+    private func releaseMappedPages() {
+        guard let mapping else { return }
+        let page = 1 << 12
+        let upTo = (rawStart / page) * page
+        if upTo - releasedUpTo >= 8 << 20 {
+            _ = madvise(mapping + releasedUpTo, upTo - releasedUpTo, MADV_DONTNEED)
+            releasedUpTo = upTo
+        }
     }
 
     /// Reads from any byte source (tests feed bytes one at a time this way).
@@ -77,7 +118,7 @@ public final class ArchiveStream {
     }
 
     deinit {
-        raw.deallocate()
+        if let mapping { munmap(mapping, mappingSize) } else { raw.deallocate() }
         dec.deallocate()
     }
 
@@ -217,6 +258,7 @@ public final class ArchiveStream {
 
     /// Reads file bytes until at least `count` compressed bytes are buffered (or end of file).
     private func fillRaw(atLeast count: Int) throws {
+        if mapping != nil { releaseMappedPages(); return }
         if rawEnd - rawStart >= count || rawEOF { return }
         if rawStart > 0 {
             let live = rawEnd - rawStart
@@ -255,6 +297,7 @@ public final class ArchiveStream {
                 decEnd += n
                 return
             }
+            if mapping != nil { decodedEOF = true; return }
             let n = try file.read(into: decodedTail)
             if n == 0 { decodedEOF = true } else { decEnd += n }
         case .gzipWhole:
