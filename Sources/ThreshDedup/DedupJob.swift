@@ -23,6 +23,9 @@ public struct DedupOptions: Sendable {
     public var threshold: Double
     /// Verify candidates by exact Jaccard (the GPT-3 preset always does; without, every candidate counts).
     public var verify = true
+    /// Spark's rule instead of `threshold`: keep a pair when `1 − |A∩B|/|A∪B|` (computed in exactly that form)
+    /// is strictly below this distance, as `approxSimilarityJoin` does.
+    public var sparkDistance: Double?
     /// Buckets larger than this are not expanded into all pairs: each member is paired with the bucket's first
     /// member and with its `window` successors (by document order), which bounds the work at O(n·window).
     public var allPairsUpTo = 64
@@ -288,7 +291,10 @@ public final class DedupJob {
             let a = Int(key >> 32), b = Int(key & 0xFFFF_FFFF)
             // The exact similarity is computed either way: it feeds the histogram and the pairs file.
             let similarity = try SetStore.jaccard(sets.set(a), sets.set(b))
-            let passes = options.verify ? similarity >= options.threshold : true
+            let passes: Bool
+            if !options.verify { passes = true }
+            else if let d = options.sparkDistance { passes = 1 - similarity < d }
+            else { passes = similarity >= options.threshold }
             if passes {
                 statistics.verified += 1
                 statistics.jaccardHistogram[min(19, Int(similarity * 20))] += 1

@@ -72,4 +72,35 @@ struct SparkMinHashTests {
             #expect(pairs.map { [$0.a, $0.b] } == expected, "\(featureSet) seed \(seed) threshold \(threshold)")
         }
     }
+
+    /// The whole dedup job with the gpt3 preset (Spark family, 10 tables of one row, Spark's distance rule) finds
+    /// exactly Spark's pairs on the join corpus, at both thresholds and both seeds.
+    @Test func dedupJobWithTheGPT3PresetFindsSparksPairs() throws {
+        let corpus = try #require(Self.golden["join_corpus"]?.objectValue?["docs"]?.arrayValue)
+        let dir = makeTemporaryDirectory()
+        let lines = corpus.map { d -> String in
+            let o = d.objectValue!
+            return JSONWriter.string(.object(["id": .string(String(o["id"]!.intValue!)), "source": .string("join"), "text": o["text"]!]))
+        }
+        try writeFile(dir + "/corpus.jsonl", Array((lines.joined(separator: "\n") + "\n").utf8))
+        for j in try #require(Self.golden["joins"]?.arrayValue) {
+            let o = try #require(j.objectValue)
+            guard o["features"]?.stringValue == "features" else { continue }
+            let seed = Int64(try #require(o["seed"]?.intValue)), distance = try #require(o["threshold"]?.doubleValue)
+            var options = DedupOptions.gpt3(seed: seed)
+            options.sparkDistance = distance
+            let out = dir + "/out-\(seed)-\(distance)"
+            let job = DedupJob(inputs: [DedupInput(path: dir + "/corpus.jsonl")], output: out, options: options)
+            job.pairsFile = out + "-pairs.jsonl"
+            try job.run()
+            let reader = try DocumentReader(path: out + "-pairs.jsonl")
+            var found: [[Int]] = []
+            while let p = try reader.next() {
+                let a = Int(p.fields["a"]!.stringValue!)!, b = Int(p.fields["b"]!.stringValue!)!
+                found.append([min(a, b), max(a, b)])
+            }
+            let expected = try #require(o["unordered_pairs_a_lt_b"]?.arrayValue).map { p in p.arrayValue!.prefix(2).map { $0.intValue! } }
+            #expect(found.sorted { $0.lexicographicallyPrecedes($1) } == expected.sorted { $0.lexicographicallyPrecedes($1) }, "seed \(seed) distance \(distance)")
+        }
+    }
 }

@@ -52,6 +52,9 @@ struct DedupRun: ParsableCommand {
     @Option(help: "Seed of the hash family (gpt3 default: Spark's, 328749633).")
     var seed: Int64?
 
+    @Option(help: "Spark's rule instead of --threshold: keep pairs whose Jaccard distance is strictly below this (as approxSimilarityJoin).")
+    var sparkDistance: Double?
+
     @Flag(help: "Do not verify candidates (every LSH candidate pair counts).")
     var noVerify = false
 
@@ -88,6 +91,7 @@ struct DedupRun: ParsableCommand {
                 throw ThreshError(.usage, "the Spark family (gpt3 preset) hashes feature indices: use --shingles features")
             }
             options.verify = !noVerify
+            options.sparkDistance = sparkDistance
             let job = DedupJob(inputs: index.map { DedupInput(path: $0, isIndex: true) } + inputs.map { DedupInput(path: $0) },
                                output: output, options: options)
             job.pairsFile = pairs
