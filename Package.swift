@@ -62,7 +62,7 @@ let package = Package(
             ]
         ),
         // Shared by the test targets: paths to fixtures and to ../shared/data, and the CI rule for missing data.
-        .target(name: "ThreshTestSupport", dependencies: ["ThreshIO"], path: "Tests/ThreshTestSupport"),
+        .target(name: "ThreshTestSupport", dependencies: ["ThreshCore", "ThreshIO"], path: "Tests/ThreshTestSupport"),
         .testTarget(name: "ThreshCoreTests", dependencies: ["ThreshCore", "ThreshTestSupport"]),
         .testTarget(name: "ThreshIOTests", dependencies: ["ThreshCore", "ThreshIO", "ThreshTestSupport"]),
         .testTarget(name: "ThreshWARCTests", dependencies: ["ThreshCore", "ThreshIO", "ThreshWARC", "ThreshTestSupport"]),

@@ -1,10 +1,13 @@
 /// SHA-1 (FIPS 180-4), for WARC block and payload digests. Incremental, so large blocks can be hashed
 /// as they stream.
-public struct SHA1 {
+public struct SHA1: MerkleDamgardHash {
+    /// Adds bytes to the hash.
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) { absorb(bytes) }
+
     private var h: (UInt32, UInt32, UInt32, UInt32, UInt32) = (0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0)
-    private var block = [UInt8](repeating: 0, count: 64)
-    private var blockCount = 0
-    private var length: UInt64 = 0
+    var block = [UInt8](repeating: 0, count: 64)
+    var blockCount = 0
+    var length: UInt64 = 0
 
     public init() {}
 
@@ -15,23 +18,6 @@ public struct SHA1 {
         return s.finalize()
     }
 
-    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
-        length &+= UInt64(bytes.count)
-        var i = 0
-        let n = bytes.count
-        if blockCount > 0 {
-            while blockCount < 64 && i < n { block[blockCount] = bytes[i]; blockCount += 1; i += 1 }
-            if blockCount == 64 {
-                block.withUnsafeBytes { compress($0.baseAddress!) }
-                blockCount = 0
-            }
-        }
-        while n - i >= 64 {
-            compress(bytes.baseAddress! + i)
-            i += 64
-        }
-        while i < n { block[blockCount] = bytes[i]; blockCount += 1; i += 1 }
-    }
 
     public mutating func finalize() -> [UInt8] {
         let bitLength = length &* 8
@@ -49,7 +35,7 @@ public struct SHA1 {
         return out
     }
 
-    private mutating func compress(_ p: UnsafeRawPointer) {
+    mutating func compress(_ p: UnsafeRawPointer) {
         var w = [UInt32](repeating: 0, count: 80)
         for t in 0..<16 {
             w[t] = UInt32(p.load(fromByteOffset: t * 4, as: UInt8.self)) << 24
@@ -75,7 +61,10 @@ public struct SHA1 {
 }
 
 /// SHA-256 (FIPS 180-4), for `sha256:` WARC digests and shard checksums.
-public struct SHA256 {
+public struct SHA256: MerkleDamgardHash {
+    /// Adds bytes to the hash.
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) { absorb(bytes) }
+
     private static let k: [UInt32] = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
         0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -87,9 +76,9 @@ public struct SHA256 {
         0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
     ]
     private var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
-    private var block = [UInt8](repeating: 0, count: 64)
-    private var blockCount = 0
-    private var length: UInt64 = 0
+    var block = [UInt8](repeating: 0, count: 64)
+    var blockCount = 0
+    var length: UInt64 = 0
 
     public init() {}
 
@@ -99,23 +88,6 @@ public struct SHA256 {
         return s.finalize()
     }
 
-    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
-        length &+= UInt64(bytes.count)
-        var i = 0
-        let n = bytes.count
-        if blockCount > 0 {
-            while blockCount < 64 && i < n { block[blockCount] = bytes[i]; blockCount += 1; i += 1 }
-            if blockCount == 64 {
-                block.withUnsafeBytes { compress($0.baseAddress!) }
-                blockCount = 0
-            }
-        }
-        while n - i >= 64 {
-            compress(bytes.baseAddress! + i)
-            i += 64
-        }
-        while i < n { block[blockCount] = bytes[i]; blockCount += 1; i += 1 }
-    }
 
     public mutating func finalize() -> [UInt8] {
         let bitLength = length &* 8
@@ -128,7 +100,7 @@ public struct SHA256 {
         return out
     }
 
-    private mutating func compress(_ p: UnsafeRawPointer) {
+    mutating func compress(_ p: UnsafeRawPointer) {
         var w = [UInt32](repeating: 0, count: 64)
         for t in 0..<16 {
             w[t] = UInt32(p.load(fromByteOffset: t * 4, as: UInt8.self)) << 24
@@ -153,6 +125,35 @@ public struct SHA256 {
         }
         h[0] = h[0] &+ a; h[1] = h[1] &+ b; h[2] = h[2] &+ c; h[3] = h[3] &+ d
         h[4] = h[4] &+ e; h[5] = h[5] &+ f; h[6] = h[6] &+ g; h[7] = h[7] &+ hh
+    }
+}
+
+/// The 64-byte block buffering SHA-1 and SHA-256 share.
+protocol MerkleDamgardHash {
+    var block: [UInt8] { get set }
+    var blockCount: Int { get set }
+    var length: UInt64 { get set }
+    mutating func compress(_ p: UnsafeRawPointer)
+}
+
+extension MerkleDamgardHash {
+    mutating func absorb(_ bytes: UnsafeRawBufferPointer) {
+        length &+= UInt64(bytes.count)
+        var i = 0
+        let n = bytes.count
+        if blockCount > 0 {
+            while blockCount < 64 && i < n { block[blockCount] = bytes[i]; blockCount += 1; i += 1 }
+            if blockCount == 64 {
+                let full = block
+                full.withUnsafeBytes { compress($0.baseAddress!) }
+                blockCount = 0
+            }
+        }
+        while n - i >= 64 {
+            compress(bytes.baseAddress! + i)
+            i += 64
+        }
+        while i < n { block[blockCount] = bytes[i]; blockCount += 1; i += 1 }
     }
 }
 

@@ -171,10 +171,10 @@ public final class DedupJob {
             progress?("\(name): done earlier, skipped")
             return
         }
-        let started = monotonicClock()
+        let started = monotonicSeconds()
         progress?("\(name)…")
         try body()
-        statistics.phaseSeconds.append((name, monotonicClock() - started))
+        statistics.phaseSeconds.append((name, monotonicSeconds() - started))
         let done = try OutputFile(path: marker, compression: .none)
         try done.close()
     }
@@ -543,7 +543,7 @@ struct RunWriter {
 
     /// Calls `body` with every record of a partition in sorted order (a k-way merge of its runs).
     static func merge(directory: String, prefix: String, partition: Int, _ body: (UInt64, UInt64) throws -> Void) throws {
-        let countText = String(decoding: try readAll("\(directory)/\(prefix)-\(partition).runs"), as: UTF8.self)
+        let countText = String(decoding: try readEntireFile("\(directory)/\(prefix)-\(partition).runs"), as: UTF8.self)
         let runs = Int(countText) ?? 0
         var readers: [RunReader] = []
         for r in 0..<runs { readers.append(try RunReader(path: "\(directory)/\(prefix)-\(partition).run\(r)")) }
@@ -616,20 +616,3 @@ final class RunReader {
     }
 }
 
-func readAll(_ path: String) throws -> [UInt8] {
-    let file = try RawFileReader(path: path)
-    var out: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-        let n = try chunk.withUnsafeMutableBytes { try file.read(into: $0) }
-        if n == 0 { break }
-        out += chunk[0..<n]
-    }
-    return out
-}
-
-func monotonicClock() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}

@@ -1,3 +1,4 @@
+import ThreshCore
 internal import CThreshXML
 
 /// Options of the main-content extractor.

@@ -62,6 +62,19 @@ public final class RawFileReader: ByteSource {
     }
 }
 
+/// The whole content of a file (or stdin for `-`), decompressed if it is gzip or zstd.
+public func readEntireFile(_ path: String) throws -> [UInt8] {
+    let reader = try DecompressingReader(path: path)
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let n = try chunk.withUnsafeMutableBytes { try reader.read(into: $0) }
+        if n == 0 { break }
+        bytes += chunk[0..<n]
+    }
+    return bytes
+}
+
 /// The message for the current `errno`.
 public func errnoString() -> String { String(cString: strerror(errno)) }
 

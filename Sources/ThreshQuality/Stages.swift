@@ -8,8 +8,8 @@ public struct QualityScoreStage: DocumentStage {
     public init(model: QualityModel) { scorer = QualityScorer(model: model) }
 
     public mutating func process(_ document: Document, emit: (Document) throws -> Void) throws {
-        let started = monotonicClock()
-        defer { statistics.seconds += monotonicClock() - started }
+        let started = monotonicSeconds()
+        defer { statistics.seconds += monotonicSeconds() - started }
         statistics.documentsIn += 1
         let text = document.text
         statistics.bytesIn += Int64(text.utf8.count)
@@ -53,12 +53,3 @@ public struct ParetoSampleStage: DocumentStage {
     }
 }
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
-func monotonicClock() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}

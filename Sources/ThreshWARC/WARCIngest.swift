@@ -37,7 +37,7 @@ public final class WARCIngest {
 
     /// Reads one archive and emits its documents.
     public func process(path: String, emit: (Document) throws -> Void) throws {
-        let started = monotonicNow()
+        let started = monotonicSeconds()
         let reader = try WARCReader(path: path, options: options.reader)
         var readingBlock = false
         var blockProblemCounted = false
@@ -55,7 +55,7 @@ public final class WARCIngest {
         }
         defer {
             statistics.bytesIn += reader.stream.compressedPosition
-            statistics.seconds += monotonicNow() - started
+            statistics.seconds += monotonicSeconds() - started
         }
         while let record = try reader.next() {
             statistics.documentsIn += 1
@@ -169,11 +169,4 @@ public final class WARCIngest {
         if head.contains("<html") || head.contains("<!doctype html") || head.contains("<head") || head.contains("<body") { return "text/html" }
         return "application/octet-stream"
     }
-}
-
-/// Monotonic seconds, for timing stages.
-public func monotonicNow() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }

@@ -47,12 +47,6 @@ func ignoreBrokenPipeSignal() { signal(SIGPIPE, SIG_IGN) }
 /// Whether stderr is a terminal (progress is shown only there).
 var stderrIsTerminal: Bool { isatty(2) != 0 }
 
-/// Monotonic seconds.
-func monotonicSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
 
 /// A progress line on stderr, redrawn at most a few times a second, and only on a terminal.
 final class Progress {

@@ -18,14 +18,7 @@ struct BenchmarkFloorTests {
     static let root = TestPaths.sharedData + "/extraction"
 
     func html(_ path: String) throws -> String {
-        let reader = try DecompressingReader(path: path)
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = try chunk.withUnsafeMutableBytes { try reader.read(into: $0) }
-            if n == 0 { break }
-            bytes += chunk[0..<n]
-        }
+        let bytes = try readEntireFile(path)
         let charsets = CharsetTranscoder()
         return bytes.withUnsafeBytes { body in
             let decision = charsets.decide(body, httpCharset: nil, isHTML: true)
@@ -75,7 +68,7 @@ struct BenchmarkFloorTests {
 
     func goldShingleF1(_ dir: String) throws -> Double {
         var precisions: [Double] = [], recalls: [Double] = []
-        for file in try listFiles(dir + "/gold").sorted() where file.hasSuffix(".txt") {
+        for file in try listDirectory(dir + "/gold").sorted() where file.hasSuffix(".txt") {
             let stem = String(file.dropLast(4))
             let gold = String(decoding: try readFile(dir + "/gold/" + file), as: UTF8.self)
                 // ("\r\n" is one Character in Swift, so split on every kind of line end.)
@@ -108,15 +101,4 @@ struct BenchmarkFloorTests {
         let f1 = try goldShingleF1(Self.root + "/cleanportaleval")
         #expect(f1 >= 0.81, "word-4-gram F1 \(f1)")
     }
-}
-
-func listFiles(_ path: String) throws -> [String] {
-    guard let dir = opendir(path) else { throw ThreshError(.io, "cannot list", file: path) }
-    defer { closedir(dir) }
-    var names: [String] = []
-    while let entry = readdir(dir) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        if name != "." && name != ".." { names.append(name) }
-    }
-    return names
 }

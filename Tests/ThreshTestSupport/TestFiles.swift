@@ -2,6 +2,7 @@
 import Glibc
 #endif
 public import ThreshIO
+import ThreshCore
 
 /// A fresh temporary directory for one test.
 public func makeTemporaryDirectory() -> String {
@@ -17,7 +18,7 @@ public func writeFile(_ path: String, _ bytes: [UInt8]) throws {
     try out.close()
 }
 
-/// Reads a whole file (raw bytes).
+/// Reads a whole file (raw bytes, not decompressed).
 public func readFile(_ path: String) throws -> [UInt8] {
     let file = try RawFileReader(path: path)
     var result: [UInt8] = []
@@ -28,6 +29,18 @@ public func readFile(_ path: String) throws -> [UInt8] {
         result += chunk[0..<n]
     }
     return result
+}
+
+/// The names in a directory (without . and ..).
+public func listDirectory(_ path: String) throws -> [String] {
+    guard let dir = opendir(path) else { throw ThreshError(.io, "cannot list", file: path) }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        if name != "." && name != ".." { names.append(name) }
+    }
+    return names
 }
 
 /// Serves bytes in pieces of a fixed size, to test that parsers do not depend on how input arrives.

@@ -180,16 +180,6 @@ struct RealArchiveTests {
     }
 }
 
-func listDirectory(_ path: String) throws -> [String] {
-    guard let dir = opendir(path) else { throw ThreshError(.io, "cannot list", file: path) }
-    defer { closedir(dir) }
-    var names: [String] = []
-    while let entry = readdir(dir) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        if name != "." && name != ".." { names.append(name) }
-    }
-    return names
-}
 
 func readJSONLines(_ path: String) throws -> [JSONObject] {
     String(decoding: try readFile(path), as: UTF8.self).split(separator: "\n").compactMap {

@@ -125,7 +125,7 @@ struct DedupStats: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
-            let statsBytes = try readWhole(directory + "/stats.json")
+            let statsBytes = try readEntireFile(directory + "/stats.json")
             guard let stats = try? statsBytes.withUnsafeBytes({ try JSONParser.parse($0) }).objectValue else {
                 throw ThreshError(.init(rawValue: "invalid-stats"), "not a dedup statistics file", file: directory + "/stats.json")
             }
@@ -171,18 +171,6 @@ struct DedupStats: ParsableCommand {
     }
 }
 
-func readWhole(_ path: String) throws -> [UInt8] {
-    let reader = try DecompressingReader(path: path)
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-        let n = try chunk.withUnsafeMutableBytes { try reader.read(into: $0) }
-        if n == 0 { break }
-        bytes += chunk[0..<n]
-    }
-    return bytes
-}
-
 struct DedupGenerate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
@@ -211,7 +199,7 @@ struct DedupGenerate: ParsableCommand {
                     let reader = try DocumentReader(path: path)
                     while let d = try reader.next() { sources.append(d.text) }
                 } else {
-                    sources.append(String(decoding: try readWhole(path), as: UTF8.self))
+                    sources.append(String(decoding: try readEntireFile(path), as: UTF8.self))
                 }
             }
             let writer = try DocumentWriter(path: output)

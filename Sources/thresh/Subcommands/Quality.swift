@@ -206,14 +206,7 @@ struct QualityTrain: ParsableCommand {
 
 /// Loads a model file.
 func loadQualityModel(_ path: String) throws -> QualityModel {
-    let reader = try DecompressingReader(path: path)
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 1 << 20)
-    while true {
-        let n = try chunk.withUnsafeMutableBytes { try reader.read(into: $0) }
-        if n == 0 { break }
-        bytes += chunk[0..<n]
-    }
+    let bytes = try readEntireFile(path)
     let json: JSONValue
     do { json = try bytes.withUnsafeBytes { try JSONParser.parse($0) } } catch {
         throw ThreshError(.init(rawValue: "invalid-model"), "not JSON: \(error)", file: path)
