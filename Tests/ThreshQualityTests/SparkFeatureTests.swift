@@ -50,13 +50,23 @@ struct SparkFeatureTests {
     }
 
     @Test func nonStringTermsHashLikeSpark() throws {
-        for t in try #require(Self.golden("hashingtf.json")["non_string_terms"]?.arrayValue) {
+        let terms = try #require(Self.golden("hashingtf.json")["non_string_terms"]?.arrayValue)
+        #expect(terms.count == 13)
+        for t in terms {
             let o = try #require(t.objectValue)
-            guard let type = o["jvm_type"]?.stringValue, let expected = o["murmur3_spark3_signed"]?.intValue else { continue }
-            switch type {
-            case "int": #expect(Int(Murmur3.hashInt(Int32(o["value"]!.intValue!))) == expected)
-            case "long", "bigint": #expect(Int(Murmur3.hashLong(Int64(o["value"]!.intValue!))) == expected)
-            default: break
+            let type = try #require(o["jvm_type"]?.stringValue)
+            let term: FeatureHasher.Term
+            switch (type, o["value"]) {
+            case ("int", let v?): term = .int(Int32(v.intValue!))
+            case ("long", let v?): term = .long(Int64(v.intValue!))
+            case ("double", .number(let s)?): term = .double(Double(s)!)
+            case ("double", .string(let s)?): term = .double(Double(s)!)
+            case ("boolean", .bool(let b)?): term = .bool(b)
+            case ("null", _): term = .null
+            default: Issue.record("unexpected term \(type)"); continue
+            }
+            for (size, key) in [(1 << 18, "index_2p18"), (1 << 20, "index_2p20")] {
+                #expect(FeatureHasher(numFeatures: size).index(of: term) == o[key]?.intValue, "\(type) \(o["value"].map { JSONWriter.string($0) } ?? "")")
             }
         }
     }
@@ -93,8 +103,10 @@ struct SparkFeatureTests {
             let text = try #require(o["text"]?.stringValue)
             for (key, hasher) in [("tf_2p18", FeatureHasher()), ("tf_2p20", FeatureHasher(numFeatures: 1 << 20)),
                                   ("tf_2p18_binary", FeatureHasher(binary: true)),
-                                  ("legacy_spark2_tf_2p18", FeatureHasher(hashVariant: .spark2))] {
-                guard let expected = o[key]?.objectValue else { continue }
+                                  ("tf_2p20_binary", FeatureHasher(numFeatures: 1 << 20, binary: true)),
+                                  ("legacy_spark2_tf_2p18", FeatureHasher(hashVariant: .spark2)),
+                                  ("legacy_spark2_tf_2p20", FeatureHasher(numFeatures: 1 << 20, hashVariant: .spark2))] {
+                let expected = try #require(o[key]?.objectValue, "\(key)")
                 let v = hasher.vector(of: text)
                 #expect(v.indices.map(Int.init) == expected["indices"]?.arrayValue?.compactMap(\.intValue), "\(key) of document \(o["id"].map { JSONWriter.string($0) } ?? "")")
                 #expect(v.values == expected["values"]?.arrayValue?.compactMap(\.doubleValue), "\(key)")
