@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "ThreshExtract", targets: ["ThreshExtract"]),
         .library(name: "ThreshQuality", targets: ["ThreshQuality"]),
         .library(name: "ThreshDedup", targets: ["ThreshDedup"]),
+        .library(name: "ThreshShards", targets: ["ThreshShards"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -54,10 +55,11 @@ let package = Package(
         .target(name: "ThreshExtract", dependencies: ["ThreshCore", "CThreshXML"]),
         .target(name: "ThreshQuality", dependencies: ["ThreshCore", "ThreshIO"]),
         .target(name: "ThreshDedup", dependencies: ["ThreshCore", "ThreshIO", "ThreshQuality"]),
+        .target(name: "ThreshShards", dependencies: ["ThreshCore", "ThreshIO"]),
         .executableTarget(
             name: "thresh",
             dependencies: [
-                "ThreshCore", "ThreshIO", "ThreshWARC", "ThreshExtract", "ThreshQuality", "ThreshDedup",
+                "ThreshCore", "ThreshIO", "ThreshWARC", "ThreshExtract", "ThreshQuality", "ThreshDedup", "ThreshShards",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -68,7 +70,8 @@ let package = Package(
         .testTarget(name: "ThreshWARCTests", dependencies: ["ThreshCore", "ThreshIO", "ThreshWARC", "ThreshTestSupport"]),
         .testTarget(name: "ThreshExtractTests", dependencies: ["ThreshCore", "ThreshIO", "ThreshWARC", "ThreshExtract", "ThreshTestSupport"]),
         .testTarget(name: "ThreshQualityTests", dependencies: ["ThreshCore", "ThreshIO", "ThreshQuality", "ThreshTestSupport"]),
-        .testTarget(name: "ThreshDedupTests", dependencies: ["ThreshCore", "ThreshIO", "ThreshQuality", "ThreshDedup", "ThreshTestSupport"]),
+        .testTarget(name: "ThreshDedupTests", dependencies: ["ThreshCore", "ThreshIO", "ThreshQuality", "ThreshDedup", "ThreshShards", "ThreshTestSupport"]),
+        .testTarget(name: "ThreshShardsTests", dependencies: ["ThreshCore", "ThreshIO", "ThreshShards", "ThreshTestSupport"]),
         .testTarget(name: "ThreshCLITests", dependencies: ["ThreshCore", "ThreshIO", "ThreshTestSupport"]),
     ]
 )
