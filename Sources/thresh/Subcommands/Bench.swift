@@ -6,13 +6,14 @@ import ThreshCore
 import ThreshIO
 import ThreshWARC
 import ThreshQuality
+import ThreshShards
 
 /// `thresh bench`: throughput figures in the same JSON shape as the reference tools' benchmarks, so a
 /// script can run both in one go and print ratios (see scripts/bench-warc).
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure throughput (JSON lines on stdout; compare with scripts/bench-*).",
-        subcommands: [BenchWarc.self, BenchJSONL.self, BenchScore.self])
+        subcommands: [BenchWarc.self, BenchJSONL.self, BenchScore.self, BenchTokenize.self])
 }
 
 struct BenchWarc: ParsableCommand {
@@ -158,6 +159,50 @@ struct BenchScore: ParsableCommand {
         printJSON(["tool": "thresh", "documents": "\(texts.count)", "mb": format1(Double(bytes) / 1e6),
                    "ascii_share": format3(Double(ascii) / Double(max(bytes, 1))),
                    "mb_per_s": format1(Double(bytes * passes) / seconds / 1e6), "checksum": format3(sink)])
+    }
+}
+
+struct BenchTokenize: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tokenize",
+        abstract: "GPT-2 BPE throughput on documents held in memory (one thread, or several over the documents).")
+
+    @Option(help: "The GPT-2 vocabulary directory or file.")
+    var vocabulary: String = defaultVocabulary
+
+    @Argument(help: "JSONL files whose texts are tokenised.")
+    var inputs: [String]
+
+    @Option(help: "Threads.")
+    var threads: Int = 1
+
+    @Option(name: .customLong("repeat"), help: "Passes over the texts.")
+    var passes: Int = 3
+
+    func run() throws {
+        var texts: [String] = []
+        for input in inputs {
+            let reader = try DocumentReader(path: input)
+            while let d = try reader.next() { texts.append(d.text) }
+        }
+        let bytes = texts.reduce(0) { $0 + $1.utf8.count }
+        let tokenizers = try (0..<max(1, threads)).map { _ in try GPT2Tokenizer(path: vocabulary) }
+        final class Box: @unchecked Sendable { var tokenizers: [GPT2Tokenizer] = []; var texts: [String] = [] }
+        let box = Box()
+        box.tokenizers = tokenizers
+        box.texts = texts
+        let counts = Mutex<Int>(0)
+        let start = monotonicSeconds()
+        DispatchQueue.concurrentPerform(iterations: max(1, threads)) { t in
+            var n = 0
+            for _ in 0..<passes {
+                for (i, text) in box.texts.enumerated() where i % max(1, threads) == t { n += box.tokenizers[t].count(text) }
+            }
+            counts.withLock { $0 += n }
+        }
+        let seconds = monotonicSeconds() - start
+        printJSON(["tool": "thresh", "threads": "\(threads)", "documents": "\(texts.count)", "mb": format1(Double(bytes) / 1e6),
+                   "tokens": "\(counts.withLock { $0 } / passes)", "mb_per_s": format1(Double(bytes * passes) / seconds / 1e6)])
     }
 }
 
