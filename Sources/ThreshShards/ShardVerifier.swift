@@ -1,0 +1,51 @@
+public import ThreshCore
+public import ThreshIO
+
+/// `thresh shard verify`: rereads every shard and checks it against the manifest (sizes, token and sequence
+/// counts, the Megatron index, the text shards, and every sha256).
+public enum ShardVerifier {
+    /// Problems found (empty when everything agrees).
+    public static func verify(_ directory: String) throws -> [String] {
+        let manifestBytes = try readEntireFile(directory + "/manifest.json")
+        guard let manifest = try manifestBytes.withUnsafeBytes({ try JSONParser.parse($0) }).objectValue,
+              manifest["format"]?.stringValue == "thresh-shards" else {
+            return ["manifest.json is not a Thresh shard manifest"]
+        }
+        let length = manifest["sequence_length"]?.intValue ?? 0
+        var problems: [String] = []
+        var totalTokens = 0
+        for shard in manifest["shards"]?.arrayValue ?? [] {
+            let o = shard.objectValue ?? [:]
+            let name = o["name"]?.stringValue ?? "?"
+            let sequences = o["sequences"]?.intValue ?? -1, tokens = o["tokens"]?.intValue ?? -1
+            if tokens != sequences * length { problems.append("\(name): \(tokens) tokens is not \(sequences) sequences of \(length)") }
+            let sources = (o["tokens_per_source"]?.objectValue ?? [:]).reduce(0) { $0 + ($1.value.intValue ?? 0) }
+            if sources != tokens { problems.append("\(name): tokens per source add up to \(sources), not \(tokens)") }
+            for (file, digest) in o["sha256"]?.objectValue ?? [:] {
+                let path = directory + "/shard-" + file
+                guard let actual = try? readFileDigest(path) else { problems.append("\(file): missing"); continue }
+                if hexString(actual) != digest.stringValue { problems.append("\(file): sha256 differs from the manifest") }
+            }
+            let bin = try readEntireRawFile(directory + "/" + name + ".bin")
+            if bin.count != tokens * 2 { problems.append("\(name).bin: \(bin.count) bytes for \(tokens) tokens") }
+            let idx = try readEntireRawFile(directory + "/" + name + ".idx")
+            if idx != MegatronIndex.bytes(sequences: sequences, length: length) { problems.append("\(name).idx: not the index of \(sequences) sequences") }
+            totalTokens += tokens
+        }
+        if manifest["shards"]?.arrayValue?.isEmpty ?? true { problems.append("no shards") }
+        _ = totalTokens
+        return problems
+    }
+
+    static func readEntireRawFile(_ path: String) throws -> [UInt8] {
+        let file = try RawFileReader(path: path)
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = try chunk.withUnsafeMutableBytes { try file.read(into: $0) }
+            if n == 0 { break }
+            out += chunk[0..<n]
+        }
+        return out
+    }
+}

@@ -1,0 +1,412 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+public import ThreshCore
+public import ThreshIO
+
+/// A source of the mix: documents, and its share of the tokens.
+public struct MixSource: Sendable {
+    public var name: String
+    /// JSONL files (a directory in the mix file stands for all its .jsonl, .jsonl.gz and .jsonl.zst files).
+    public var files: [String]
+    public var weight: Double
+    public init(name: String, files: [String], weight: Double) { self.name = name; self.files = files; self.weight = weight }
+}
+
+/// What to build: sources with token weights, a token budget, sequences and shards.
+public struct MixPlan: Sendable {
+    public var sources: [MixSource]
+    /// Tokens in all (documents plus their `<|endoftext|>` separators).
+    public var budgetTokens: Int
+    public var seed: UInt64 = 0
+    public var sequenceLength = 2048
+    public var sequencesPerShard = 16384
+    /// Also write the documents of each shard as text (`.jsonl.zst`), for trainers that tokenise themselves.
+    public var textShards = true
+
+    public init(sources: [MixSource], budgetTokens: Int) { self.sources = sources; self.budgetTokens = budgetTokens }
+
+    /// Reads a mix file (TOML): `budget_tokens`, `seed`, `sequence_length`, `sequences_per_shard`, `text_shards`, and
+    /// `[[source]]` tables with `name`, `path` (file, directory, or list of them) and `weight` (shares are
+    /// normalised). Relative paths are relative to the mix file's directory.
+    public static func load(_ path: String) throws -> MixPlan {
+        let doc = try TOMLDocument.parse(String(decoding: try readEntireFile(path), as: UTF8.self), file: path)
+        let base = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+        guard let budget = doc.root["budget_tokens"]?.intValue, budget > 0 else { throw doc.error("a positive integer is required", at: "budget_tokens") }
+        guard let sources = doc.root["source"]?.arrayValue, !sources.isEmpty else { throw doc.error("at least one [[source]] is required", at: "source") }
+        var mixSources: [MixSource] = []
+        for (n, s) in sources.enumerated() {
+            let o = s.objectValue ?? [:]
+            let key = "source[\(n)]"
+            guard let name = o["name"]?.stringValue, !name.isEmpty else { throw doc.error("a name is required", at: key) }
+            guard let weight = o["weight"]?.doubleValue, weight > 0 else { throw doc.error("a positive weight is required", at: key + ".weight") }
+            let paths: [String]
+            switch o["path"] {
+            case .string(let p)?: paths = [p]
+            case .array(let a)?: paths = a.compactMap(\.stringValue)
+            default: throw doc.error("a path (file, directory or list) is required", at: key)
+            }
+            var files: [String] = []
+            for p in paths {
+                let full = p.hasPrefix("/") ? p : base + "/" + p
+                let listed = try documentFiles(full)
+                guard !listed.isEmpty else { throw doc.error("no documents at \(full)", at: key + ".path") }
+                files += listed
+            }
+            mixSources.append(MixSource(name: name, files: files, weight: weight))
+        }
+        var plan = MixPlan(sources: mixSources, budgetTokens: budget)
+        if let v = doc.root["seed"]?.intValue { plan.seed = UInt64(v) }
+        if let v = doc.root["sequence_length"]?.intValue {
+            guard v > 1 else { throw doc.error("must be at least 2", at: "sequence_length") }
+            plan.sequenceLength = v
+        }
+        if let v = doc.root["sequences_per_shard"]?.intValue {
+            guard v > 0 else { throw doc.error("must be positive", at: "sequences_per_shard") }
+            plan.sequencesPerShard = v
+        }
+        if let v = doc.root["text_shards"], case .bool(let b) = v { plan.textShards = b }
+        return plan
+    }
+
+    /// A file, or a directory's JSONL files sorted by name.
+    static func documentFiles(_ path: String) throws -> [String] {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw ThreshError(.io, "no such file or directory", file: path) }
+        if (info.st_mode & S_IFMT) != S_IFDIR { return [path] }
+        guard let dir = opendir(path) else { throw ThreshError(.io, "cannot list", file: path) }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name.hasSuffix(".jsonl") || name.hasSuffix(".jsonl.gz") || name.hasSuffix(".jsonl.zst") { names.append(name) }
+        }
+        return names.sorted().map { path + "/" + $0 }
+    }
+}
+
+/// Builds training shards from a mix: GPT-2 tokens, token-weighted mixing with epochs, documents joined by
+/// `<|endoftext|>` and packed into fixed-length sequences.
+///
+/// 1. Tokenise each source once into `OUT/work/<source>.tokens` (uint16) with document offsets (on disk).
+/// 2. Per source, epochs = weight × budget / tokens. Each epoch draws every document once, in an order shuffled by
+///    (seed, source, epoch); the last, partial epoch takes that order's prefix. So a source repeats beyond one epoch
+///    and is subsampled below one, and no document repeats within an epoch.
+/// 3. Sources are interleaved by tokens: the next document comes from the source furthest below its share.
+/// 4. Documents, each followed by `<|endoftext|>`, are packed into sequences of `sequenceLength` tokens; the tokens
+///    after the last full sequence are dropped (counted in the manifest as `dropped_tail_tokens`).
+/// 5. Shards of `sequencesPerShard` sequences: `shard-NNNNN.bin` (flat little-endian uint16: nanoGPT's format, and
+///    Megatron's data file), `shard-NNNNN.idx` (Megatron-LM MMIDIDX version 1, one entry per sequence), and with
+///    text shards `shard-NNNNN.jsonl.zst` (the documents that start in the shard, decoded). `manifest.json`
+///    lists per shard tokens, documents, sequences, tokens per source and sha256 of every file.
+///
+/// Memory: per source, 8 bytes per document for offsets and 4 for the epoch order; the tokens stay on disk.
+public final class Sharder {
+    public let plan: MixPlan
+    public let output: String
+    private let tokenizer: GPT2Tokenizer
+    public var progress: ((String) -> Void)?
+
+    public init(plan: MixPlan, vocabulary: String, output: String) throws {
+        self.plan = plan
+        self.output = output
+        tokenizer = try GPT2Tokenizer(path: vocabulary)
+    }
+
+    struct TokenizedSource {
+        var name: String
+        var offsets: [UInt64]   // document i is tokens[offsets[i]..<offsets[i+1]]
+        var fd: Int32
+        var tokens: Int { Int(offsets.last ?? 0) }
+        var documents: Int { offsets.count - 1 }
+    }
+
+    /// Runs everything and returns the manifest.
+    @discardableResult
+    public func run() throws -> JSONObject {
+        try makeDirectoryIfNeeded(output)
+        try makeDirectoryIfNeeded(output + "/work")
+        var sources: [TokenizedSource] = []
+        for s in plan.sources { sources.append(try tokenize(s)) }
+        defer { for s in sources { close(s.fd) } }
+        let totalWeight = plan.sources.reduce(0) { $0 + $1.weight }
+        var targets: [Double] = []
+        var epochs: [Double] = []
+        for (k, s) in sources.enumerated() {
+            let target = plan.sources[k].weight / totalWeight * Double(plan.budgetTokens)
+            targets.append(target)
+            let withSeparators = Double(s.tokens + s.documents)
+            guard withSeparators > 0 else { throw ThreshError(.usage, "source '\(s.name)' has no tokens") }
+            epochs.append(target / withSeparators)
+        }
+        var streams = sources.enumerated().map { EpochStream(documents: $0.element.documents, seed: plan.seed, source: $0.element.name) }
+        var emitted = [Double](repeating: 0, count: sources.count)
+        var packer = try Packer(output: output, plan: plan, sourceNames: sources.map(\.name), tokenizer: tokenizer)
+        var buffer = [UInt16]()
+        var drawn = [Int](repeating: 0, count: sources.count)
+        while true {
+            // The source furthest below its share (by name on ties, for determinism).
+            var best = -1
+            var bestRatio = Double.infinity
+            for k in sources.indices where emitted[k] < targets[k] {
+                let ratio = emitted[k] / targets[k]
+                if ratio < bestRatio { bestRatio = ratio; best = k }
+            }
+            guard best >= 0 else { break }
+            let doc = streams[best].next()
+            let s = sources[best]
+            let start = Int(s.offsets[doc]), end = Int(s.offsets[doc + 1])
+            buffer = [UInt16](repeating: 0, count: end - start)
+            if end > start {
+                let want = (end - start) * 2
+                let got = buffer.withUnsafeMutableBytes { pread(s.fd, $0.baseAddress, want, off_t(start * 2)) }
+                guard got == want else { throw ThreshError(.io, "short read of tokens", file: output + "/work/\(s.name).tokens") }
+            }
+            try packer.add(document: buffer, source: best)
+            emitted[best] += Double(end - start + 1)
+            drawn[best] += 1
+            if drawn.reduce(0, +) % 10_000 == 0 { progress?("packing: \(Int(emitted.reduce(0, +))) of \(plan.budgetTokens) tokens") }
+        }
+        var manifest = try packer.finish()
+        var sourcesInfo: [JSONValue] = []
+        for (k, s) in sources.enumerated() {
+            sourcesInfo.append(.object([
+                "name": .string(s.name), "weight": .double(plan.sources[k].weight / totalWeight),
+                "documents": .int(s.documents), "tokens_with_separators": .int(s.tokens + s.documents),
+                "epochs": .double(epochs[k]), "documents_drawn": .int(drawn[k]),
+                "tokens_emitted": .int(Int(emitted[k])),
+                "realised_share": .double(emitted[k] / max(1, emitted.reduce(0, +))),
+            ]))
+        }
+        manifest["sources"] = .array(sourcesInfo)
+        manifest["budget_tokens"] = .int(plan.budgetTokens)
+        manifest["seed"] = .number(String(plan.seed))
+        manifest["tokenizer"] = .string("gpt2 (r50k_base), <|endoftext|> = 50256 after every document")
+        manifest["last_partial_sequence"] = .string("dropped (dropped_tail_tokens)")
+        let out = try OutputFile(path: output + "/manifest.json", compression: .none)
+        try out.write(JSONWriter.string(.object(manifest)) + "\n")
+        try out.close()
+        return manifest
+    }
+
+    /// Tokenises a source into OUT/work (skipped when done earlier).
+    private func tokenize(_ source: MixSource) throws -> TokenizedSource {
+        let tokensPath = output + "/work/\(source.name).tokens", offsetsPath = output + "/work/\(source.name).offsets"
+        if access(offsetsPath, F_OK) != 0 || access(tokensPath, F_OK) != 0 {
+            let tokens = try OutputFile(path: tokensPath, compression: .none)
+            let offsets = try OutputFile(path: offsetsPath, compression: .none)
+            var position: UInt64 = 0
+            var ids: [UInt16] = []
+            try offsets.write(withUnsafeBytes(of: position.littleEndian) { Array($0) })
+            var documents = 0
+            for file in source.files {
+                let reader = try DocumentReader(path: file)
+                while let d = try reader.next() {
+                    ids.removeAll(keepingCapacity: true)
+                    tokenizer.encode(d.text) { ids.append(UInt16($0).littleEndian) }
+                    try ids.withUnsafeBytes { try tokens.write($0) }
+                    position += UInt64(ids.count)
+                    try offsets.write(withUnsafeBytes(of: position.littleEndian) { Array($0) })
+                    documents += 1
+                    if documents % 10_000 == 0 { progress?("tokenizing \(source.name): \(documents) documents") }
+                }
+            }
+            try tokens.close()
+            try offsets.close()
+        }
+        let raw = try readEntireFile(offsetsPath)
+        var offsets: [UInt64] = []
+        offsets.reserveCapacity(raw.count / 8)
+        raw.withUnsafeBytes { r in for o in stride(from: 0, to: raw.count / 8 * 8, by: 8) { offsets.append(UInt64(littleEndian: r.loadUnaligned(fromByteOffset: o, as: UInt64.self))) } }
+        let fd = open(tokensPath, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw ThreshError(.io, "cannot open", file: tokensPath) }
+        return TokenizedSource(name: source.name, offsets: offsets, fd: fd)
+    }
+}
+
+func makeDirectoryIfNeeded(_ path: String) throws {
+    if mkdir(path, 0o755) != 0 && errno != EEXIST { throw ThreshError(.io, "cannot create directory: \(errnoString())", file: path) }
+}
+
+/// Document order of one source across epochs: each epoch a permutation seeded by (seed, source, epoch).
+struct EpochStream {
+    let documents: Int
+    let seed: UInt64
+    let source: String
+    var epoch = 0
+    var order: [UInt32] = []
+    var position = 0
+
+    init(documents: Int, seed: UInt64, source: String) {
+        self.documents = documents
+        self.seed = seed
+        self.source = source
+    }
+
+    mutating func next() -> Int {
+        if position >= order.count { shuffle() }
+        defer { position += 1 }
+        return Int(order[position])
+    }
+
+    private mutating func shuffle() {
+        var state = seed ^ 0x7368_6172_6473  // "shards"
+        for c in source.utf8 { state = (state ^ UInt64(c)) &* 0x100_0000_01b3 }
+        state ^= UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15
+        func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        order = (0..<documents).map { UInt32($0) }
+        if documents > 1 {
+            for i in stride(from: documents - 1, to: 0, by: -1) {
+                let j = Int(next() % UInt64(i + 1))
+                order.swapAt(i, j)
+            }
+        }
+        position = 0
+        epoch += 1
+    }
+}
+
+/// Packs documents into sequences and sequences into shard files.
+struct Packer {
+    let output: String
+    let plan: MixPlan
+    let sourceNames: [String]
+    let tokenizer: GPT2Tokenizer
+    var shardIndex = 0
+    var sequence: [UInt16] = []
+    var shardTokens: [UInt16] = []
+    var shardSequences = 0
+    var shardDocuments = 0
+    var shardSourceTokens: [Int]
+    /// Per-source tokens of the sequence being filled (they join the shard's counts when it is complete).
+    var sequenceSourceTokens: [Int]
+    var shardTexts: [(String, Int)] = []
+    var shards: [JSONValue] = []
+    var pendingTail = 0
+
+    init(output: String, plan: MixPlan, sourceNames: [String], tokenizer: GPT2Tokenizer) throws {
+        self.output = output
+        self.plan = plan
+        self.sourceNames = sourceNames
+        self.tokenizer = tokenizer
+        shardSourceTokens = [Int](repeating: 0, count: sourceNames.count)
+        sequenceSourceTokens = shardSourceTokens
+        sequence.reserveCapacity(plan.sequenceLength)
+    }
+
+    mutating func add(document: [UInt16], source: Int) throws {
+        shardDocuments += 1
+        if plan.textShards {
+            shardTexts.append((tokenizer.decode(document.map { UInt32(UInt16(littleEndian: $0)) }), source))
+        }
+        for t in document + [UInt16(GPT2Tokenizer.endOfText).littleEndian] {
+            sequence.append(t)
+            sequenceSourceTokens[source] += 1
+            if sequence.count == plan.sequenceLength {
+                shardTokens += sequence
+                sequence.removeAll(keepingCapacity: true)
+                for k in sequenceSourceTokens.indices { shardSourceTokens[k] += sequenceSourceTokens[k]; sequenceSourceTokens[k] = 0 }
+                shardSequences += 1
+                if shardSequences == plan.sequencesPerShard { try writeShard() }
+            }
+        }
+    }
+
+    mutating func writeShard() throws {
+        guard shardSequences > 0 else { return }
+        let name = String(format6(shardIndex))
+        let base = output + "/shard-" + name
+        var entry = JSONObject()
+        entry["name"] = .string("shard-" + name)
+        entry["sequences"] = .int(shardSequences)
+        entry["tokens"] = .int(shardTokens.count)
+        entry["documents_started"] = .int(shardDocuments)
+        entry["tokens_per_source"] = .object(JSONObject(sourceNames.enumerated().map { (key: $0.element, value: .int(shardSourceTokens[$0.offset])) }))
+        var files = JSONObject()
+        let binBytes = shardTokens.withUnsafeBytes { Array($0) }
+        files[name + ".bin"] = .string(try writeFile(base + ".bin", binBytes))
+        files[name + ".idx"] = .string(try writeFile(base + ".idx", MegatronIndex.bytes(sequences: shardSequences, length: plan.sequenceLength)))
+        if plan.textShards {
+            let text = try DocumentWriter(path: base + ".jsonl.zst")
+            for (k, (t, s)) in shardTexts.enumerated() {
+                try text.write(Document(id: "\(name)-\(k)", source: sourceNames[s], text: t))
+            }
+            try text.close()
+            files[name + ".jsonl.zst"] = .string(hexString(try readFileDigest(base + ".jsonl.zst")))
+        }
+        entry["sha256"] = .object(files)
+        shards.append(.object(entry))
+        shardIndex += 1
+        shardTokens.removeAll(keepingCapacity: true)
+        shardSequences = 0
+        shardDocuments = 0
+        shardTexts.removeAll(keepingCapacity: true)
+        for k in shardSourceTokens.indices { shardSourceTokens[k] = 0 }
+    }
+
+    private func writeFile(_ path: String, _ bytes: [UInt8]) throws -> String {
+        let out = try OutputFile(path: path, compression: .none)
+        try out.write(bytes)
+        try out.close()
+        return bytes.withUnsafeBytes { hexString(SHA256.hash($0)) }
+    }
+
+    mutating func finish() throws -> JSONObject {
+        // The tokens of an unfinished last sequence are dropped (with their per-source counts).
+        let tail = sequence.count
+        try writeShard()
+        var manifest = JSONObject()
+        manifest["format"] = .string("thresh-shards")
+        manifest["version"] = .int(1)
+        manifest["sequence_length"] = .int(plan.sequenceLength)
+        manifest["dtype"] = .string("uint16 little-endian")
+        manifest["dropped_tail_tokens"] = .int(tail)
+        manifest["shards"] = .array(shards)
+        return manifest
+    }
+}
+
+func format6(_ n: Int) -> String {
+    let s = String(n)
+    return String(repeating: "0", count: max(0, 5 - s.count)) + s
+}
+
+func readFileDigest(_ path: String) throws -> [UInt8] {
+    let bytes = try RawFileReader(path: path)
+    var sha = SHA256()
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let n = try chunk.withUnsafeMutableBytes { try bytes.read(into: $0) }
+        if n == 0 { break }
+        chunk[0..<n].withUnsafeBytes { sha.update($0) }
+    }
+    return sha.finalize()
+}
+
+/// Megatron-LM's indexed dataset index (`MMIDIDX`, version 1): a header, then the sequence lengths (int32), the
+/// byte offsets of the sequences in the .bin (int64), and the document index (int64; here each sequence is
+/// its own document, documents inside a sequence are separated by `<|endoftext|>`).
+public enum MegatronIndex {
+    /// dtype code 8 = uint16 in Megatron's `DType`.
+    public static let uint16Code: UInt8 = 8
+
+    public static func bytes(sequences: Int, length: Int) -> [UInt8] {
+        var out: [UInt8] = Array("MMIDIDX\u{0}\u{0}".utf8)
+        func put64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
+        func put32(_ v: Int32) { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
+        put64(1)
+        out.append(uint16Code)
+        put64(UInt64(sequences))
+        put64(UInt64(sequences + 1))
+        for _ in 0..<sequences { put32(Int32(length)) }
+        for i in 0..<sequences { put64(UInt64(i * length * 2)) }
+        for i in 0...sequences { put64(UInt64(i)) }
+        return out
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+import ThreshCore
+import ThreshIO
+@testable import ThreshShards
+import ThreshTestSupport
+
+@Suite(.enabled(if: TestPaths.sharedDataAvailable, "../shared/data is not beside the repository"))
+struct ShardTests {
+    let vocabulary = TestPaths.sharedData + "/tokenizer/gpt2"
+
+    /// Three sources of different sizes: documents of varied length, written here.
+    func sources(_ dir: String) throws -> [MixSource] {
+        var result: [MixSource] = []
+        for (name, count, words) in [("big", 400, 120), ("medium", 120, 80), ("small", 30, 60)] {
+            let lines = (0..<count).map { i in
+                JSONWriter.string(.object(["id": .string("\(name)-\(i)"), "text": .string((0..<(words + i % 37)).map { "\(name)\($0 % 50) word\(i)" }.joined(separator: " "))]))
+            }
+            try writeFile(dir + "/\(name).jsonl", Array((lines.joined(separator: "\n") + "\n").utf8))
+            result.append(MixSource(name: name, files: [dir + "/\(name).jsonl"], weight: name == "big" ? 0.6 : (name == "medium" ? 0.3 : 0.1)))
+        }
+        return result
+    }
+
+    @Test func realisedSharesAreTheWeightsWithinATenthOfAPercent() throws {
+        let dir = makeTemporaryDirectory()
+        var plan = MixPlan(sources: try sources(dir), budgetTokens: 250_000)
+        plan.sequencesPerShard = 64
+        let manifest = try Sharder(plan: plan, vocabulary: vocabulary, output: dir + "/out").run()
+        for s in try #require(manifest["sources"]?.arrayValue) {
+            let o = s.objectValue!
+            #expect(abs(o["realised_share"]!.doubleValue! - o["weight"]!.doubleValue!) < 0.001, "\(o["name"]!)")
+        }
+        // The small source is drawn for several epochs; the big one is subsampled.
+        let epochs = Dictionary(uniqueKeysWithValues: manifest["sources"]!.arrayValue!.map { ($0.objectValue!["name"]!.stringValue!, $0.objectValue!["epochs"]!.doubleValue!) })
+        #expect(epochs["small"]! > 2 && epochs["big"]! < 1)
+        #expect(try ShardVerifier.verify(dir + "/out").isEmpty)
+    }
+
+    @Test func noDocumentRepeatsWithinAnEpochAndOrderDependsOnlyOnTheSeed() {
+        var a = EpochStream(documents: 50, seed: 3, source: "s"), b = EpochStream(documents: 50, seed: 3, source: "s")
+        let first = (0..<50).map { _ in a.next() }
+        #expect(Set(first).count == 50)
+        let second = (0..<50).map { _ in a.next() }
+        #expect(Set(second).count == 50 && second != first)
+        #expect((0..<50).map { _ in b.next() } == first)
+        var c = EpochStream(documents: 50, seed: 4, source: "s")
+        #expect((0..<50).map { _ in c.next() } != first)
+    }
+
+    @Test func outputsAreDeterministic() throws {
+        let dir = makeTemporaryDirectory()
+        var plan = MixPlan(sources: try sources(dir), budgetTokens: 200_000)
+        plan.sequencesPerShard = 32
+        plan.seed = 9
+        try Sharder(plan: plan, vocabulary: vocabulary, output: dir + "/one").run()
+        try Sharder(plan: plan, vocabulary: vocabulary, output: dir + "/two").run()
+        #expect(try readFile(dir + "/one/manifest.json") == readFile(dir + "/two/manifest.json"))
+        #expect(try readFile(dir + "/one/shard-00000.bin") == readFile(dir + "/two/shard-00000.bin"))
+    }
+
+    /// An independent numpy reader, written from the format's description, reads the Megatron .bin/.idx with the
+    /// same tokens and boundaries, and the nanoGPT view of the .bin is the same token stream.
+    @Test func megatronFilesReadBackWithNumpy() throws {
+        let dir = makeTemporaryDirectory()
+        var plan = MixPlan(sources: try sources(dir), budgetTokens: 150_000)
+        plan.sequencesPerShard = 16
+        plan.sequenceLength = 1024
+        let manifest = try Sharder(plan: plan, vocabulary: vocabulary, output: dir + "/out").run()
+        let shard = try #require(manifest["shards"]?.arrayValue?.first?.objectValue)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", TestPaths.fixtures + "/read_megatron.py", dir + "/out/shard-00000"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = Pipe()
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "python3 with numpy is needed")
+        let result = try #require(try JSONParser.parse(String(decoding: data, as: UTF8.self)).objectValue)
+        #expect(result["sequences"]?.intValue == shard["sequences"]?.intValue)
+        #expect(result["tokens"]?.intValue == shard["tokens"]?.intValue)
+        #expect(result["sizes"] == .array([.int(1024)]))
+        #expect(result["doc_idx_is_range"] == .bool(true))
+        #expect(result["nanogpt_equal"] == .bool(true))
+        // Document boundaries: one <|endoftext|> after each document.
+        let bin = try readFile(dir + "/out/shard-00000.bin")
+        var eot = 0
+        bin.withUnsafeBytes { r in for o in stride(from: 0, to: bin.count, by: 2) where r.loadUnaligned(fromByteOffset: o, as: UInt16.self) == 50256 { eot += 1 } }
+        #expect(result["eot_count"]?.intValue == eot)
+        let tokenizer = try GPT2Tokenizer(path: vocabulary)
+        let first = result["first"]!.arrayValue!.map { UInt32($0.intValue!) }
+        #expect(tokenizer.decode(first).hasPrefix(tokenizer.decode(Array(first.prefix(1)))))
+    }
+
+    @Test func mixFileErrorsNameFileLineAndKey() throws {
+        let dir = makeTemporaryDirectory()
+        try writeFile(dir + "/mix.toml", Array("budget_tokens = 1000\n[[source]]\nname = \"a\"\npath = \"nowhere\"\nweight = -1\n".utf8))
+        do {
+            _ = try MixPlan.load(dir + "/mix.toml")
+            Issue.record("expected an error")
+        } catch let e as ThreshError {
+            #expect(e.file == dir + "/mix.toml" && e.line == 5 && e.message.contains("source[0].weight"), "\(e)")
+        }
+    }
+}
