@@ -24,6 +24,18 @@ struct TokenizerTests {
         #expect(n >= 77)
     }
 
+    @Test func matchesTiktokenOnTheCommittedTrickyStrings() throws {
+        let tokenizer = try GPT2Tokenizer(path: TestPaths.sharedData + "/tokenizer/gpt2")
+        let reader = try DocumentReader(path: TestPaths.fixtures + "/gpt2-tricky-strings.jsonl")
+        var n = 0
+        while let d = try reader.next() {
+            let expected = d.fields["ids"]?.arrayValue?.compactMap(\.intValue).map(UInt32.init) ?? []
+            #expect(tokenizer.encode(d.text) == expected, "\(d.id): \(d.text.debugDescription)")
+            n += 1
+        }
+        #expect(n >= 50)
+    }
+
     @Test func endOfTextIsOrdinaryTextWhenEncoding() throws {
         let tokenizer = try GPT2Tokenizer(path: TestPaths.sharedData + "/tokenizer/gpt2")
         #expect(!tokenizer.encode("a<|endoftext|>b").contains(GPT2Tokenizer.endOfText))
