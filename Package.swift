@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "ThreshQuality", targets: ["ThreshQuality"]),
         .library(name: "ThreshDedup", targets: ["ThreshDedup"]),
         .library(name: "ThreshShards", targets: ["ThreshShards"]),
+        .library(name: "ThreshPipeline", targets: ["ThreshPipeline"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -56,10 +57,11 @@ let package = Package(
         .target(name: "ThreshQuality", dependencies: ["ThreshCore", "ThreshIO"]),
         .target(name: "ThreshDedup", dependencies: ["ThreshCore", "ThreshIO", "ThreshQuality"]),
         .target(name: "ThreshShards", dependencies: ["ThreshCore", "ThreshIO"]),
+        .target(name: "ThreshPipeline", dependencies: ["ThreshCore", "ThreshIO", "ThreshWARC", "ThreshExtract", "ThreshQuality", "ThreshDedup", "ThreshShards"]),
         .executableTarget(
             name: "thresh",
             dependencies: [
-                "ThreshCore", "ThreshIO", "ThreshWARC", "ThreshExtract", "ThreshQuality", "ThreshDedup", "ThreshShards",
+                "ThreshCore", "ThreshIO", "ThreshWARC", "ThreshExtract", "ThreshQuality", "ThreshDedup", "ThreshShards", "ThreshPipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -70,7 +72,7 @@ let package = Package(
         .testTarget(name: "ThreshWARCTests", dependencies: ["ThreshCore", "ThreshIO", "ThreshWARC", "ThreshTestSupport"]),
         .testTarget(name: "ThreshExtractTests", dependencies: ["ThreshCore", "ThreshIO", "ThreshWARC", "ThreshExtract", "ThreshTestSupport"]),
         .testTarget(name: "ThreshQualityTests", dependencies: ["ThreshCore", "ThreshIO", "ThreshQuality", "ThreshTestSupport"]),
-        .testTarget(name: "ThreshDedupTests", dependencies: ["ThreshCore", "ThreshIO", "ThreshQuality", "ThreshDedup", "ThreshShards", "ThreshTestSupport"]),
+        .testTarget(name: "ThreshDedupTests", dependencies: ["ThreshCore", "ThreshIO", "ThreshQuality", "ThreshDedup", "ThreshShards", "ThreshPipeline", "ThreshTestSupport"]),
         .testTarget(name: "ThreshShardsTests", dependencies: ["ThreshCore", "ThreshIO", "ThreshShards", "ThreshTestSupport"]),
         .testTarget(name: "ThreshCLITests", dependencies: ["ThreshCore", "ThreshIO", "ThreshTestSupport"]),
     ]

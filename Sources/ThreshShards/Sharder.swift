@@ -127,13 +127,21 @@ public final class Sharder {
         try makeDirectoryIfNeeded(output)
         try makeDirectoryIfNeeded(output + "/work")
         var sources: [TokenizedSource] = []
-        for s in plan.sources { sources.append(try tokenize(s)) }
+        var planSources: [MixSource] = []
+        for s in plan.sources {
+            let t = try tokenize(s)
+            // A source left empty upstream (everything filtered out) gets no share; the others are renormalised.
+            if t.documents == 0 { progress?("source '\(s.name)' has no documents; its weight goes to the others"); close(t.fd); continue }
+            sources.append(t)
+            planSources.append(s)
+        }
+        guard !sources.isEmpty else { throw ThreshError(.usage, "no source has any documents") }
         defer { for s in sources { close(s.fd) } }
-        let totalWeight = plan.sources.reduce(0) { $0 + $1.weight }
+        let totalWeight = planSources.reduce(0) { $0 + $1.weight }
         var targets: [Double] = []
         var epochs: [Double] = []
         for (k, s) in sources.enumerated() {
-            let target = plan.sources[k].weight / totalWeight * Double(plan.budgetTokens)
+            let target = planSources[k].weight / totalWeight * Double(plan.budgetTokens)
             targets.append(target)
             let withSeparators = Double(s.tokens + s.documents)
             guard withSeparators > 0 else { throw ThreshError(.usage, "source '\(s.name)' has no tokens") }
@@ -171,7 +179,7 @@ public final class Sharder {
         var sourcesInfo: [JSONValue] = []
         for (k, s) in sources.enumerated() {
             sourcesInfo.append(.object([
-                "name": .string(s.name), "weight": .double(plan.sources[k].weight / totalWeight),
+                "name": .string(s.name), "weight": .double(planSources[k].weight / totalWeight),
                 "documents": .int(s.documents), "tokens_with_separators": .int(s.tokens + s.documents),
                 "epochs": .double(epochs[k]), "documents_drawn": .int(drawn[k]),
                 "tokens_emitted": .int(Int(emitted[k])),

@@ -45,9 +45,12 @@ import ThreshCore
 
     @Test func samplesAreRegeneratedByteForByte() throws {
         let dir = makeTemporaryDirectory()
-        let run = try thresh(["samples", "-o", dir + "/again.warc.gz"])
+        let run = try thresh(["samples", "-o", dir])
         #expect(run.status == 0)
-        #expect(try readFile(dir + "/again.warc.gz") == readFile(TestPaths.repository + "/Samples/crawl-sample.warc.gz"))
+        for file in ["crawl-sample.warc.gz", "crawl/crawl-00000.warc.gz", "crawl/crawl-00001.warc.gz", "reference/webtext/part-0.jsonl",
+                     "reference/books/part-0.jsonl", "reference/wikipedia/part-0.jsonl"] {
+            #expect(try readFile(dir + "/" + file) == readFile(TestPaths.repository + "/Samples/" + file), "\(file)")
+        }
     }
 
     @Test func catConvertsCompressionAndTakesTheHead() throws {
@@ -205,5 +208,55 @@ import ThreshCore
         try shot.run()
         shot.waitUntilExit()
         #expect(try readFile(dir + "/report.png").count > 10_000)
+    }
+}
+
+/// `thresh run` on the samples: the whole recipe, and resumption after kill -9 with byte-identical outputs.
+@Suite(.enabled(if: TestPaths.sharedDataAvailable, "the GPT-2 vocabulary in ../shared/data is needed"))
+struct RunCommandLineTests {
+    let cli = CommandLineTests()
+
+    func outputs(_ dir: String) throws -> [String: [UInt8]] {
+        var files: [String: [UInt8]] = [:]
+        for name in try listDirectory(dir + "/shards") where name != "work" { files["shards/" + name] = try readFile(dir + "/shards/" + name) }
+        for name in try listDirectory(dir + "/work/sampled") where !name.contains(".tmp-") { files["sampled/" + name] = try readFile(dir + "/work/sampled/" + name) }
+        files["removed"] = try readFile(dir + "/work/dedup/crawl/removed.jsonl")
+        return files
+    }
+
+    @Test func runsTheGPT3PipelineAndResumesAfterKill() throws {
+        let dir = makeTemporaryDirectory()
+        var run = try cli.thresh(["run", "Pipelines/gpt3.toml", "-o", dir + "/whole"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("shards:") && run.stderr.contains("dedup report:"))
+        let whole = try outputs(dir + "/whole")
+        #expect(whole["shards/manifest.json"] != nil)
+        // Kill the same job at several points, then run it again: the outputs are the same bytes.
+        for delay in [0.05, 0.15, 0.3] {
+            let out = dir + "/killed-\(delay)"
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: TestPaths.threshBinary)
+            process.arguments = ["run", "Pipelines/gpt3.toml", "-o", out]
+            process.currentDirectoryURL = URL(fileURLWithPath: TestPaths.repository)
+            process.standardError = Pipe()
+            try process.run()
+            Thread.sleep(forTimeInterval: delay)
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            run = try cli.thresh(["run", "Pipelines/gpt3.toml", "-o", out])
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(try outputs(out) == whole, "after a kill at \(delay) s")
+        }
+    }
+
+    @Test func pipelineMistakesNameFileLineAndKey() throws {
+        let dir = makeTemporaryDirectory()
+        try writeFile(dir + "/bad.toml", Array("[inputs]\ncrawl = \"*.warc.gz\"\n[extract]\nfavor = \"sometimes\"\n".utf8))
+        var run = try cli.thresh(["run", dir + "/bad.toml", "--dry-run"])
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("bad.toml"))
+        try writeFile(dir + "/typo.toml", Array("outptu = \"x\"\n".utf8))
+        run = try cli.thresh(["run", dir + "/typo.toml"])
+        #expect(run.stderr.contains("typo.toml, line 1: outptu: unknown key"))
     }
 }

@@ -5,6 +5,7 @@ import ArgumentParser
 import ThreshCore
 import ThreshIO
 import ThreshWARC
+import ThreshPipeline
 
 /// `thresh samples`: writes the project's own small inputs (Samples/), deterministically, from text written
 /// here: no downloaded data.
@@ -12,15 +13,18 @@ struct Samples: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write the sample crawl archive the README's main command runs on.")
 
-    @Option(name: [.short, .customLong("output")], help: "Where to write the archive.")
-    var output: String = "Samples/crawl-sample.warc.gz"
+    @Option(name: [.short, .customLong("output")], help: "The samples directory.")
+    var output: String = "Samples"
 
     func run() throws {
         try runReportingErrors {
-            let writer = try WARCWriter(path: output)
+            // A small archive of encodings and codings, for 'thresh warc' by hand …
+            let writer = try WARCWriter(path: output + "/crawl-sample.warc.gz")
             try SampleCrawl.write(to: writer)
             try writer.close()
-            printError("thresh: wrote \(output)")
+            // … and the crawl and reference corpora that Pipelines/gpt3.toml runs on.
+            let counts = try SampleCorpus().write(to: output)
+            printError("thresh: wrote \(output)/crawl-sample.warc.gz, \(output)/crawl/, \(output)/reference/ (\(JSONWriter.string(.object(counts))))")
         }
     }
 }

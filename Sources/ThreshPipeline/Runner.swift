@@ -1,0 +1,308 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+import Synchronization
+public import ThreshCore
+public import ThreshIO
+public import ThreshWARC
+public import ThreshExtract
+public import ThreshQuality
+public import ThreshDedup
+public import ThreshShards
+
+/// A pipeline file: the GPT-3 recipe's stages and their options (the same names as on the command line).
+public struct Pipeline: Sendable {
+    public struct Reference: Sendable { public var name: String; public var files: [String]; public var weight: Double }
+
+    public var file: String
+    public var output: String
+    public var workers: Int
+    public var crawl: [String]
+    public var crawlWeight: Double
+    public var references: [Reference]
+    public var vocabulary: String
+    public var warc = WARCIngestOptions()
+    public var extract = ExtractOptions()
+    public var qualityFeatures = FeatureHasher()
+    public var quality = LogisticRegressionOptions()
+    public var sampler = ParetoSampler()
+    public var dedup = DedupOptions.gpt3()
+    public var budgetTokens = 1_000_000
+    public var sequenceLength = 2048
+    public var sequencesPerShard = 16384
+
+    /// Reads a pipeline file; inputs are globs relative to the file. Errors name the file, line and key.
+    public static func load(_ path: String, output overrideOutput: String? = nil, input overrideInputs: [String] = []) throws -> Pipeline {
+        let doc = try TOMLDocument.parse(String(decoding: try readEntireFile(path), as: UTF8.self), file: path)
+        let base = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+        func resolve(_ p: String) -> String { p.hasPrefix("/") ? p : base + "/" + p }
+        let known: Set<String> = ["output", "workers", "vocabulary", "inputs", "warc", "extract", "quality", "sample", "dedup", "shard"]
+        for (key, _) in doc.root where !known.contains(key) { throw doc.error("unknown key (known: \(known.sorted().joined(separator: ", ")))", at: key) }
+        func section(_ name: String) -> JSONObject { doc.root[name]?.objectValue ?? [:] }
+        func number(_ o: JSONObject, _ key: String, _ path: String) throws -> Double? {
+            guard let v = o[key] else { return nil }
+            guard let d = v.doubleValue else { throw doc.error("must be a number", at: path + "." + key) }
+            return d
+        }
+        let inputs = section("inputs")
+        var crawlFiles: [String] = []
+        if !overrideInputs.isEmpty {
+            crawlFiles = try overrideInputs.flatMap { try expandGlob($0, doc: doc, key: "--input") }
+        } else {
+            guard let crawl = inputs["crawl"]?.stringValue else { throw doc.error("a crawl glob is required", at: "inputs.crawl") }
+            crawlFiles = try expandGlob(resolve(crawl), doc: doc, key: "inputs.crawl")
+        }
+        var references: [Reference] = []
+        for (n, r) in (inputs["reference"]?.arrayValue ?? []).enumerated() {
+            let o = r.objectValue ?? [:]
+            let key = "inputs.reference[\(n)]"
+            guard let name = o["name"]?.stringValue else { throw doc.error("a name is required", at: key) }
+            guard let p = o["path"]?.stringValue else { throw doc.error("a path glob is required", at: key + ".path") }
+            guard let w = o["weight"]?.doubleValue, w > 0 else { throw doc.error("a positive weight is required", at: key + ".weight") }
+            references.append(Reference(name: name, files: try expandGlob(resolve(p), doc: doc, key: key + ".path"), weight: w))
+        }
+        guard !references.isEmpty else { throw doc.error("at least one [[inputs.reference]] is required (positives of the quality model)", at: "inputs") }
+        var pipeline = Pipeline(file: path, output: overrideOutput ?? resolve(doc.root["output"]?.stringValue ?? "out"),
+                                workers: doc.root["workers"]?.intValue ?? 2, crawl: crawlFiles,
+                                crawlWeight: try number(section("shard"), "crawl-weight", "shard") ?? 0.6, references: references,
+                                vocabulary: resolve(doc.root["vocabulary"]?.stringValue ?? "../../shared/data/tokenizer/gpt2"))
+        let w = section("warc")
+        if let s = w["status"]?.stringValue { pipeline.warc.statuses = s == "any" ? nil : Set(s.split(separator: ",").compactMap { Int($0) }) }
+        if let m = try number(w, "max-record-size", "warc") { pipeline.warc.reader.maximumRecordSize = Int(m) }
+        let e = section("extract")
+        if let f = e["favor"]?.stringValue {
+            guard let favor = ExtractOptions.Favor(rawValue: f) else { throw doc.error("precision, balanced or recall", at: "extract.favor") }
+            pipeline.extract.favor = favor
+        }
+        if let m = try number(e, "min-length", "extract") { pipeline.extract.minimumLength = Int(m) }
+        let q = section("quality")
+        if let n = try number(q, "num-features", "quality") {
+            let v = Int(n)
+            guard v > 0, v & (v - 1) == 0, v <= 1 << 24 else { throw doc.error("a power of two up to 2^24", at: "quality.num-features") }
+            pipeline.qualityFeatures = FeatureHasher(numFeatures: v)
+        }
+        if let r = try number(q, "reg-param", "quality") { pipeline.quality.regParam = r }
+        if let m = try number(q, "max-iter", "quality") { pipeline.quality.maxIter = Int(m) }
+        let s = section("sample")
+        pipeline.sampler = ParetoSampler(alpha: try number(s, "alpha", "sample") ?? 9, seed: UInt64(try number(s, "seed", "sample") ?? 0))
+        let d = section("dedup")
+        let threshold = try number(d, "threshold", "dedup") ?? 0.8
+        switch d["preset"]?.stringValue ?? "gpt3" {
+        case "gpt3": pipeline.dedup = .gpt3(threshold: threshold)
+        case "fineweb": pipeline.dedup = .fineweb(threshold: threshold)
+        default: throw doc.error("gpt3 or fineweb", at: "dedup.preset")
+        }
+        let sh = section("shard")
+        if let b = try number(sh, "budget-tokens", "shard") { pipeline.budgetTokens = Int(b) }
+        if let l = try number(sh, "sequence-length", "shard") { pipeline.sequenceLength = Int(l) }
+        if let n = try number(sh, "sequences-per-shard", "shard") { pipeline.sequencesPerShard = Int(n) }
+        return pipeline
+    }
+
+    static func expandGlob(_ pattern: String, doc: TOMLDocument, key: String) throws -> [String] {
+        var g = glob_t()
+        defer { globfree(&g) }
+        let rc = glob(pattern, 0, nil, &g)
+        guard rc == 0, g.gl_pathc > 0 else { throw doc.error("no input matches \(pattern)", at: key) }
+        return (0..<Int(g.gl_pathc)).compactMap { g.gl_pathv[$0].map { String(cString: $0) } }.sorted()
+    }
+
+    /// The tasks, in order, as `thresh run --dry-run` prints them.
+    public var plan: [String] {
+        var lines: [String] = []
+        for f in crawl { lines.append("extract   \(f) → work/extracted/\(Pipeline.stem(f)).jsonl.zst  (warc → extract, fused)") }
+        lines.append("train     \(references.map(\.name).joined(separator: ", ")) (positive) vs extracted crawl (negative), two folds → work/quality-model-{0,1}.json")
+        for f in crawl { lines.append("filter    work/extracted/\(Pipeline.stem(f)).jsonl.zst → work/sampled/… (score by the other fold's model → sample, fused)") }
+        lines.append("dedup     crawl within itself and against the references → work/dedup/crawl")
+        for r in references { lines.append("dedup     \(r.name) within itself → work/dedup/\(r.name)") }
+        lines.append("shard     crawl \(crawlWeight), " + references.map { "\($0.name) \($0.weight)" }.joined(separator: ", ") + " → shards/")
+        return lines
+    }
+
+    static func stem(_ path: String) -> String {
+        var name = String(path.split(separator: "/").last ?? Substring(path))
+        for suffix in [".gz", ".zst", ".warc", ".arc", ".jsonl"] where name.hasSuffix(suffix) { name.removeLast(suffix.count) }
+        return name
+    }
+}
+
+/// Runs a pipeline: per-shard tasks on `workers` threads (stages fused in one process, no JSON between them),
+/// the all-to-all steps (training, dedup, sharding) once. Every output is written atomically and a finished
+/// output is not made again, so a killed run, started again, finishes with the same bytes as an uninterrupted one.
+///
+/// `@unchecked Sendable` because per-shard tasks share it across worker threads: its mutable state (statistics)
+/// is behind a mutex, and progress messages are serialised by another.
+public final class PipelineRunner: @unchecked Sendable {
+    public let pipeline: Pipeline
+    /// Called with progress messages (one at a time, from any thread).
+    public var progress: ((String) -> Void)?
+    private let progressLock = Mutex<Void>(())
+
+    private func report(_ message: String) { progressLock.withLock { _ in progress?(message) } }
+    public private(set) var statistics: [String: StageStatistics] = [:]
+    private let lock = Mutex<[String: StageStatistics]>([:])
+
+    public init(pipeline: Pipeline) { self.pipeline = pipeline }
+
+    var work: String { pipeline.output + "/work" }
+
+    private func merge(_ s: StageStatistics) { lock.withLock { $0[s.stage, default: StageStatistics(stage: s.stage)].merge(s) } }
+
+    private func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    /// Runs per-file tasks on the workers, in a deterministic assignment (outputs do not depend on it).
+    private func parallel(_ files: [String], _ task: @escaping @Sendable (String) throws -> Void) throws {
+        let next = Atomic<Int>(0)
+        let failure = Mutex<(any Error)?>(nil)
+        final class Box: @unchecked Sendable { let files: [String]; init(_ f: [String]) { files = f } }
+        let box = Box(files)
+        DispatchQueue.concurrentPerform(iterations: max(1, min(pipeline.workers, files.count))) { _ in
+            while true {
+                let i = next.add(1, ordering: .relaxed).oldValue
+                guard i < box.files.count, failure.withLock({ $0 == nil }) else { break }
+                do { try task(box.files[i]) } catch { failure.withLock { $0 = $0 ?? error } }
+            }
+        }
+        if let error = failure.withLock({ $0 }) { throw error }
+    }
+
+    public func run() throws -> JSONObject {
+        for d in [pipeline.output, work, work + "/extracted", work + "/sampled", work + "/dedup"] { try makeDirectoryIfMissing(d) }
+        let started = monotonicSeconds()
+        // 1. WARC → documents → main text, per crawl file.
+        let p = pipeline
+        try parallel(p.crawl) { [self] file in
+            let out = work + "/extracted/\(Pipeline.stem(file)).jsonl.zst"
+            if exists(out) { return }
+            let ingest = WARCIngest(options: p.warc)
+            var extract = ExtractStage(options: p.extract)
+            let writer = try DocumentWriter(path: out)
+            try ingest.process(path: file) { doc in try extract.process(doc) { try writer.write($0) } }
+            try writer.close()
+            merge(ingest.statistics)
+            merge(extract.statistics)
+            self.report("extracted \(file)")
+        }
+        let extracted = p.crawl.map { work + "/extracted/\(Pipeline.stem($0)).jsonl.zst" }
+        // 2. Quality models: references (positive) vs the crawl's own text (negative). Two models are trained on
+        // complementary halves of the crawl (by a hash of the document id), and each document is scored by the
+        // model that did not see it: scoring a model's own training negatives would mostly measure memorisation.
+        let folds = 2
+        var models: [QualityModel] = []
+        for fold in 0..<folds {
+            let modelPath = work + "/quality-model-\(fold).json"
+            if !exists(modelPath) {
+                progress?("training quality model \(fold + 1) of \(folds)")
+                try trainQuality(positives: p.references.flatMap(\.files), negatives: extracted, fold: fold, folds: folds, output: modelPath)
+            }
+            models.append(try QualityModel(json: try readEntireFile(modelPath).withUnsafeBytes { try JSONParser.parse($0) }, file: modelPath))
+        }
+        final class Models: @unchecked Sendable { let all: [QualityModel]; init(_ m: [QualityModel]) { all = m } }
+        let trained = Models(models)
+        // 3. Score (by the other fold's model) → Pareto sample, per shard.
+        try parallel(extracted) { [self] file in
+            let out = work + "/sampled/\(Pipeline.stem(file)).jsonl.zst"
+            if exists(out) { return }
+            var scores = trained.all.map { QualityScoreStage(model: $0) }
+            var sample = ParetoSampleStage(sampler: p.sampler)
+            let reader = try DocumentReader(path: file)
+            let writer = try DocumentWriter(path: out)
+            while let doc = try reader.next() {
+                let fold = Self.fold(of: doc, folds: folds)
+                try scores[(fold + 1) % folds].process(doc) { try sample.process($0) { try writer.write($0) } }
+            }
+            try writer.close()
+            var merged = StageStatistics(stage: "score")
+            for s in scores { merged.merge(s.statistics) }
+            merge(merged)
+            merge(sample.statistics)
+            self.report("filtered \(file)")
+        }
+        let sampled = extracted.map { work + "/sampled/\(Pipeline.stem($0)).jsonl.zst" }
+        // 4. Dedup: each reference set within itself; the crawl within itself and against the references.
+        var dedupStats = StageStatistics(stage: "dedup")
+        for r in p.references {
+            let job = DedupJob(inputs: r.files.map { DedupInput(path: $0) }, output: work + "/dedup/\(r.name)", options: p.dedup)
+            try job.run()
+            dedupStats.documentsIn += job.statistics.documents
+            dedupStats.drop("duplicate-\(r.name)", count: job.statistics.removed)
+        }
+        let crawlJob = DedupJob(inputs: p.references.flatMap { $0.files.map { DedupInput(path: $0, isIndex: true) } } + sampled.map { DedupInput(path: $0) },
+                                output: work + "/dedup/crawl", options: p.dedup)
+        try crawlJob.run()
+        progress?("deduplicated")
+        let crawlDocuments = sampled.count
+        _ = crawlDocuments
+        dedupStats.documentsIn += crawlJob.statistics.documents
+        dedupStats.drop("duplicate-crawl-or-reference", count: crawlJob.statistics.removed)
+        dedupStats.documentsOut = dedupStats.documentsIn - dedupStats.droppedTotal
+        merge(dedupStats)
+        // 5. Weighted shards.
+        var sources = [MixSource(name: "crawl", files: sampled.map { work + "/dedup/crawl/kept/" + String($0.split(separator: "/").last!) }, weight: p.crawlWeight)]
+        for r in p.references {
+            sources.append(MixSource(name: r.name, files: r.files.map { work + "/dedup/\(r.name)/kept/" + String($0.split(separator: "/").last!) }, weight: r.weight))
+        }
+        var mix = MixPlan(sources: sources, budgetTokens: p.budgetTokens)
+        mix.seed = p.sampler.seed
+        mix.sequenceLength = p.sequenceLength
+        mix.sequencesPerShard = p.sequencesPerShard
+        let shardsDir = p.output + "/shards"
+        if !exists(shardsDir + "/manifest.json") {
+            progress?("sharding")
+            try Sharder(plan: mix, vocabulary: p.vocabulary, output: shardsDir).run()
+        }
+        // Report and statistics.
+        let reportPath = p.output + "/dedup-report.html"
+        let stats = try readEntireFile(work + "/dedup/crawl/stats.json").withUnsafeBytes { try JSONParser.parse($0) }.objectValue ?? [:]
+        var clusters: [JSONObject] = []
+        let clusterReader = try DocumentReader(path: work + "/dedup/crawl/clusters.jsonl")
+        while let c = try clusterReader.next(), clusters.count < 10 { clusters.append(c.fields) }
+        let out = try OutputFile(path: reportPath, compression: .none)
+        try out.write(DedupReport.html(stats: stats, clusters: clusters))
+        try out.close()
+        statistics = lock.withLock { $0 }
+        var summary = JSONObject()
+        summary["stages"] = .array(["warc", "extract", "score", "sample", "dedup"].compactMap { statistics[$0].map { .object($0.json) } })
+        summary["seconds"] = .double(monotonicSeconds() - started)
+        summary["shards"] = .string(shardsDir)
+        summary["dedup_report"] = .string(reportPath)
+        let statsOut = try OutputFile(path: p.output + "/stats.json", compression: .none)
+        try statsOut.write(JSONWriter.string(.object(summary)) + "\n")
+        try statsOut.close()
+        return summary
+    }
+
+    /// The cross-fitting fold of a crawl document, from its id.
+    static func fold(of document: Document, folds: Int) -> Int {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for c in document.id.utf8 { h = (h ^ UInt64(c)) &* 0x100_0000_01b3 }
+        return Int(h % UInt64(folds))
+    }
+
+    private func trainQuality(positives: [String], negatives: [String], fold: Int, folds: Int, output: String) throws {
+        let cache = try FeatureCache(path: output + ".cache")
+        defer { unlink(cache.path) }
+        for (label, files) in [(1.0, positives), (0.0, negatives)] {
+            for f in files {
+                let reader = try DocumentReader(path: f)
+                while let d = try reader.next() {
+                    if label == 0 && Self.fold(of: d, folds: folds) != fold { continue }
+                    let v = pipeline.qualityFeatures.vector(of: d.text)
+                    try cache.append(TrainingExample(indices: v.indices, values: v.values, label: label))
+                }
+            }
+        }
+        try cache.close()
+        let (neg, pos) = (cache.labelWeights[0], cache.labelWeights[1])
+        guard neg > 0 && pos > 0 else { throw ThreshError(.usage, "the quality model needs reference and crawl documents (got \(Int(pos)) and \(Int(neg)))") }
+        let total = neg + pos
+        let (model, history) = try LogisticRegressionTrainer.train(cache.reweighted { $0 > 0.5 ? total / (2 * pos) : total / (2 * neg) },
+                                                                   numFeatures: pipeline.qualityFeatures.numFeatures, options: pipeline.quality)
+        let file = QualityModel(features: pipeline.qualityFeatures, regression: model, options: pipeline.quality,
+                                training: ["positive_documents": .int(Int(pos)), "negative_documents": .int(Int(neg)), "iterations": .int(history.iterations)])
+        let out = try OutputFile(path: output, compression: .none)
+        try out.write(JSONWriter.string(.object(file.json)) + "\n")
+        try out.close()
+    }
+}

@@ -1,0 +1,77 @@
+import ArgumentParser
+import ThreshCore
+import ThreshIO
+import ThreshPipeline
+
+/// `thresh run PIPELINE`: the whole recipe as one batch job.
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a pipeline file (e.g. Pipelines/gpt3.toml): WARC → extract → quality → sample → dedup → shards.",
+        discussion: """
+            Per-shard stages run fused in one process on --workers threads; training, dedup and sharding run once. \
+            Every output is written atomically and finished outputs are not made again, so after an interruption \
+            (even kill -9) running the same command again finishes the job with the same bytes.
+            """)
+
+    @Argument(help: "The pipeline file.")
+    var pipeline: String
+
+    @Option(parsing: .upToNextOption, help: "Crawl inputs (files or globs) instead of the pipeline's inputs.crawl.")
+    var input: [String] = []
+
+    @Option(name: [.short, .customLong("output")], help: "Output directory instead of the pipeline's.")
+    var output: String?
+
+    @Option(help: "Worker threads for per-shard tasks (default: the pipeline's, else 2).")
+    var workers: Int?
+
+    @Flag(help: "Print the plan (tasks, inputs, outputs) and stop.")
+    var dryRun = false
+
+    func run() throws {
+        try runReportingErrors {
+            var p = try Pipeline.load(pipeline, output: output, input: input)
+            if let workers { p.workers = max(1, workers) }
+            if dryRun {
+                print("pipeline \(pipeline): \(p.crawl.count) crawl files, \(p.references.count) reference sets, \(p.workers) workers, output \(p.output)")
+                for line in p.plan { print("  " + line) }
+                return
+            }
+            let runner = PipelineRunner(pipeline: p)
+            let progress = Progress()
+            let lineEvery = LineTicker()
+            runner.progress = { message in
+                if stderrIsTerminal { progress.update("run: \(message)") } else { lineEvery.print("thresh run: \(message)") }
+            }
+            let summary = try runner.run()
+            progress.clear()
+            printError("stage       documents in   out   dropped   MB in   MB out   seconds")
+            var total = 0.0
+            for s in runner.statistics.values { total += s.seconds }
+            for name in ["warc", "extract", "score", "sample", "dedup"] {
+                guard let s = runner.statistics[name] else { continue }
+                let share = total > 0 ? 100 * s.seconds / total : 0
+                printError("\(name.padding(10)) \(String(s.documentsIn).leftPad(14)) \(String(s.documentsOut).leftPad(5)) \(String(s.droppedTotal).leftPad(9)) \(format1(Double(s.bytesIn) / 1e6).leftPad(7)) \(format1(Double(s.bytesOut) / 1e6).leftPad(8)) \(format1(s.seconds).leftPad(9)) (\(format1(share))%)")
+                for (reason, n) in s.dropped.sorted(by: { $0.key < $1.key }) { printError("            dropped \(reason): \(n)") }
+            }
+            printError("done in \(format1(summary["seconds"]?.doubleValue ?? 0)) s")
+            printError("shards: \(summary["shards"]?.stringValue ?? "")")
+            printError("dedup report: \(summary["dedup_report"]?.stringValue ?? "")")
+            printError("statistics: \(p.output)/stats.json")
+        }
+    }
+}
+
+/// Prints at most one progress line every few seconds (for logs, where bars make no sense).
+final class LineTicker {
+    private var last = 0.0
+    func print(_ line: String) {
+        let now = monotonicSeconds()
+        if now - last >= 3 { last = now; printError(line) }
+    }
+}
+
+extension String {
+    func padding(_ width: Int) -> String { self + String(repeating: " ", count: max(0, width - count)) }
+    func leftPad(_ width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
+}
