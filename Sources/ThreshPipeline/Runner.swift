@@ -66,7 +66,7 @@ public struct Pipeline: Sendable {
         var pipeline = Pipeline(file: path, output: overrideOutput ?? resolve(doc.root["output"]?.stringValue ?? "out"),
                                 workers: doc.root["workers"]?.intValue ?? 2, crawl: crawlFiles,
                                 crawlWeight: try number(section("shard"), "crawl-weight", "shard") ?? 0.6, references: references,
-                                vocabulary: resolve(doc.root["vocabulary"]?.stringValue ?? "../../shared/data/tokenizer/gpt2"))
+                                vocabulary: environmentVocabulary ?? resolve(doc.root["vocabulary"]?.stringValue ?? "../../shared/data/tokenizer/gpt2"))
         let w = section("warc")
         if let s = w["status"]?.stringValue { pipeline.warc.statuses = s == "any" ? nil : Set(s.split(separator: ",").compactMap { Int($0) }) }
         if let m = try number(w, "max-record-size", "warc") { pipeline.warc.reader.maximumRecordSize = Int(m) }
@@ -99,6 +99,10 @@ public struct Pipeline: Sendable {
         if let n = try number(sh, "sequences-per-shard", "shard") { pipeline.sequencesPerShard = Int(n) }
         return pipeline
     }
+
+    /// `THRESH_GPT2_VOCABULARY`, when set, says where the GPT-2 vocabulary is (scripts/run-samples sets it when
+    /// ../shared is not there).
+    static var environmentVocabulary: String? { getenv("THRESH_GPT2_VOCABULARY").map { String(cString: $0) } }
 
     static func expandGlob(_ pattern: String, doc: TOMLDocument, key: String) throws -> [String] {
         var g = glob_t()
