@@ -79,6 +79,9 @@ public struct JSONParser {
             guard depth <= JSONParser.maximumDepth else { throw fail("nesting too deep") }
             position += 1  // {
             var object = JSONObject()
+            // Duplicate keys are looked for by scanning while objects are small, by a set once they are large
+            // (a vocabulary file has 50,000 keys).
+            var seen: Set<String>?
             skipWhitespace()
             if position < end, base[position] == UInt8(ascii: "}") { position += 1; return object }
             while true {
@@ -91,7 +94,12 @@ public struct JSONParser {
                 skipWhitespace()
                 let value = try parseValue(depth: depth)
                 // Duplicate keys: the last one wins, as in most JSON readers.
-                if object[key] != nil { object[key] = value } else { object.appendUnchecked(key, value) }
+                if object.count == 32 && seen == nil { seen = Set(object.members.map(\.key)) }
+                let duplicate = seen.map { $0.contains(key) } ?? (object[key] != nil)
+                if duplicate { object[key] = value } else {
+                    object.appendUnchecked(key, value)
+                    seen?.insert(key)
+                }
                 skipWhitespace()
                 guard position < end else { throw fail("unterminated object") }
                 if base[position] == UInt8(ascii: ",") { position += 1; continue }

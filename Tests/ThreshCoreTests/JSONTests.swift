@@ -28,6 +28,13 @@ import Testing
         do { _ = try JSONParser.parse(input) } catch { #expect(error.offset == offset, "\(input): \(error)") }
     }
 
+    @Test func duplicateKeysLastWinsInSmallAndLargeObjects() throws {
+        #expect(try roundTrip(#"{"a":1,"b":2,"a":3}"#) == #"{"a":3,"b":2}"#)
+        let many = (0..<100).map { "\"k\($0)\":\($0)" }.joined(separator: ",")
+        let parsed = try #require(try JSONParser.parse("{" + many + ",\"k5\":-1,\"k99\":-2}").objectValue)
+        #expect(parsed.count == 100 && parsed["k5"] == .number("-1") && parsed["k99"] == .number("-2"))
+    }
+
     @Test func rejectsHostileNesting() {
         let deep = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
         #expect(throws: JSONSyntaxError.self) { try JSONParser.parse(deep) }
