@@ -184,7 +184,10 @@ public final class PipelineRunner: @unchecked Sendable {
             let writer = try DocumentWriter(path: out)
             try ingest.process(path: file) { doc in try extract.process(doc) { try writer.write($0) } }
             try writer.close()
-            merge(ingest.statistics)
+            // The fused extract stage ran inside the reader's callback: its time is its own, not the reader's.
+            var reading = ingest.statistics
+            reading.seconds -= extract.statistics.seconds
+            merge(reading)
             merge(extract.statistics)
             self.report("extracted \(file)")
         }
@@ -194,6 +197,8 @@ public final class PipelineRunner: @unchecked Sendable {
         // model that did not see it: scoring a model's own training negatives would mostly measure memorisation.
         let folds = 2
         var models: [QualityModel] = []
+        var training = StageStatistics(stage: "train")
+        let trainStarted = monotonicSeconds()
         for fold in 0..<folds {
             let modelPath = work + "/quality-model-\(fold).json"
             if !exists(modelPath) {
@@ -202,6 +207,8 @@ public final class PipelineRunner: @unchecked Sendable {
             }
             models.append(try QualityModel(json: try readEntireFile(modelPath).withUnsafeBytes { try JSONParser.parse($0) }, file: modelPath))
         }
+        training.seconds = monotonicSeconds() - trainStarted
+        merge(training)
         final class Models: @unchecked Sendable { let all: [QualityModel]; init(_ m: [QualityModel]) { all = m } }
         let trained = Models(models)
         // 3. Score (by the other fold's model) → Pareto sample, per shard.
@@ -212,20 +219,29 @@ public final class PipelineRunner: @unchecked Sendable {
             var sample = ParetoSampleStage(sampler: p.sampler)
             let reader = try DocumentReader(path: file)
             let writer = try DocumentWriter(path: out)
+            var sampleSeconds = 0.0
             while let doc = try reader.next() {
                 let fold = Self.fold(of: doc, folds: folds)
-                try scores[(fold + 1) % folds].process(doc) { try sample.process($0) { try writer.write($0) } }
+                try scores[(fold + 1) % folds].process(doc) { scored in
+                    let t = monotonicSeconds()
+                    try sample.process(scored) { try writer.write($0) }
+                    sampleSeconds += monotonicSeconds() - t
+                }
             }
             try writer.close()
             var merged = StageStatistics(stage: "score")
             for s in scores { merged.merge(s.statistics) }
+            merged.seconds -= sampleSeconds
             merge(merged)
-            merge(sample.statistics)
+            var sampled = sample.statistics
+            sampled.seconds = sampleSeconds
+            merge(sampled)
             self.report("filtered \(file)")
         }
         let sampled = extracted.map { work + "/sampled/\(Pipeline.stem($0)).jsonl.zst" }
         // 4. Dedup: each reference set within itself; the crawl within itself and against the references.
         var dedupStats = StageStatistics(stage: "dedup")
+        let dedupStarted = monotonicSeconds()
         for r in p.references {
             let job = DedupJob(inputs: r.files.map { DedupInput(path: $0) }, output: work + "/dedup/\(r.name)", options: p.dedup)
             try job.run()
@@ -241,6 +257,7 @@ public final class PipelineRunner: @unchecked Sendable {
         dedupStats.documentsIn += crawlJob.statistics.documents
         dedupStats.drop("duplicate-crawl-or-reference", count: crawlJob.statistics.removed)
         dedupStats.documentsOut = dedupStats.documentsIn - dedupStats.droppedTotal
+        dedupStats.seconds = monotonicSeconds() - dedupStarted
         merge(dedupStats)
         // 5. Weighted shards.
         var sources = [MixSource(name: "crawl", files: sampled.map { work + "/dedup/crawl/kept/" + String($0.split(separator: "/").last!) }, weight: p.crawlWeight)]
@@ -252,10 +269,14 @@ public final class PipelineRunner: @unchecked Sendable {
         mix.sequenceLength = p.sequenceLength
         mix.sequencesPerShard = p.sequencesPerShard
         let shardsDir = p.output + "/shards"
+        var sharding = StageStatistics(stage: "shard")
+        let shardStarted = monotonicSeconds()
         if !exists(shardsDir + "/manifest.json") {
             progress?("sharding")
             try Sharder(plan: mix, vocabulary: p.vocabulary, output: shardsDir).run()
         }
+        sharding.seconds = monotonicSeconds() - shardStarted
+        merge(sharding)
         // Report and statistics.
         let reportPath = p.output + "/dedup-report.html"
         let stats = try readEntireFile(work + "/dedup/crawl/stats.json").withUnsafeBytes { try JSONParser.parse($0) }.objectValue ?? [:]
@@ -267,7 +288,7 @@ public final class PipelineRunner: @unchecked Sendable {
         try out.close()
         statistics = lock.withLock { $0 }
         var summary = JSONObject()
-        summary["stages"] = .array(["warc", "extract", "score", "sample", "dedup"].compactMap { statistics[$0].map { .object($0.json) } })
+        summary["stages"] = .array(["warc", "extract", "train", "score", "sample", "dedup", "shard"].compactMap { statistics[$0].map { .object($0.json) } })
         summary["seconds"] = .double(monotonicSeconds() - started)
         summary["shards"] = .string(shardsDir)
         summary["dedup_report"] = .string(reportPath)

@@ -48,7 +48,7 @@ struct Run: ParsableCommand {
             printError("stage       documents in   out   dropped   MB in   MB out   seconds")
             var total = 0.0
             for s in runner.statistics.values { total += s.seconds }
-            for name in ["warc", "extract", "score", "sample", "dedup"] {
+            for name in ["warc", "extract", "train", "score", "sample", "dedup", "shard"] {
                 guard let s = runner.statistics[name] else { continue }
                 let share = total > 0 ? 100 * s.seconds / total : 0
                 printError("\(name.padding(10)) \(String(s.documentsIn).leftPad(14)) \(String(s.documentsOut).leftPad(5)) \(String(s.droppedTotal).leftPad(9)) \(format1(Double(s.bytesIn) / 1e6).leftPad(7)) \(format1(Double(s.bytesOut) / 1e6).leftPad(8)) \(format1(s.seconds).leftPad(9)) (\(format1(share))%)")
