@@ -51,6 +51,19 @@ public struct StageStatistics: Sendable, Equatable {
         return o
     }
 
+    /// Reads counters written by `json`.
+    public init?(json o: JSONObject) {
+        guard let stage = o["stage"]?.stringValue else { return nil }
+        self.stage = stage
+        documentsIn = o["documents_in"]?.intValue ?? 0
+        documentsOut = o["documents_out"]?.intValue ?? 0
+        bytesIn = Int64(o["bytes_in"]?.intValue ?? 0)
+        bytesOut = Int64(o["bytes_out"]?.intValue ?? 0)
+        seconds = o["seconds"]?.doubleValue ?? 0
+        for (k, v) in o["dropped"]?.objectValue ?? [:] { dropped[k] = v.intValue ?? 0 }
+        for (k, v) in o["counters"]?.objectValue ?? [:] { counters[k] = v.intValue ?? 0 }
+    }
+
     /// A few human-readable lines for stderr.
     public var summary: String {
         var lines: [String] = []

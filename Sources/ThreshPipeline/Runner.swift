@@ -135,8 +135,8 @@ public struct Pipeline: Sendable {
 /// the all-to-all steps (training, dedup, sharding) once. Every output is written atomically and a finished
 /// output is not made again, so a killed run, started again, finishes with the same bytes as an uninterrupted one.
 ///
-/// `@unchecked Sendable` because per-shard tasks share it across worker threads: its mutable state (statistics)
-/// is behind a mutex, and progress messages are serialised by another.
+/// `@unchecked Sendable` because per-shard tasks share it across worker threads: tasks write only their own files,
+/// progress messages are serialised by a mutex, and `statistics` is set by `report` alone.
 public final class PipelineRunner: @unchecked Sendable {
     public let pipeline: Pipeline
     /// Called with progress messages (one at a time, from any thread).
@@ -144,14 +144,12 @@ public final class PipelineRunner: @unchecked Sendable {
     private let progressLock = Mutex<Void>(())
 
     private func report(_ message: String) { progressLock.withLock { _ in progress?(message) } }
+    /// The merged statistics of every task (after `report`).
     public private(set) var statistics: [String: StageStatistics] = [:]
-    private let lock = Mutex<[String: StageStatistics]>([:])
 
     public init(pipeline: Pipeline) { self.pipeline = pipeline }
 
     var work: String { pipeline.output + "/work" }
-
-    private func merge(_ s: StageStatistics) { lock.withLock { $0[s.stage, default: StageStatistics(stage: s.stage)].merge(s) } }
 
     private func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
@@ -171,13 +169,49 @@ public final class PipelineRunner: @unchecked Sendable {
         if let error = failure.withLock({ $0 }) { throw error }
     }
 
+    /// The steps of a run. Per-file phases have one task per crawl file; the others one task.
+    public enum Phase: String, Sendable, CaseIterable {
+        case extract, train, filter, dedup, shard, report
+        public var perFile: Bool { self == .extract || self == .filter }
+    }
+
+    static let folds = 2
+
+    var extracted: [String] { pipeline.crawl.map { work + "/extracted/\(Pipeline.stem($0)).jsonl.zst" } }
+    var sampled: [String] { extracted.map { work + "/sampled/\(Pipeline.stem($0)).jsonl.zst" } }
+
+    /// Runs every task of every phase here (per-file tasks on the workers) and returns the summary.
     public func run() throws -> JSONObject {
-        for d in [pipeline.output, work, work + "/extracted", work + "/sampled", work + "/dedup"] { try makeDirectoryIfMissing(d) }
         let started = monotonicSeconds()
-        // 1. WARC → documents → main text, per crawl file.
+        try prepare()
+        try parallel(Array(pipeline.crawl.indices).map(String.init)) { [self] i in try runTask(.extract, index: Int(i)!) }
+        try runTask(.train, index: nil)
+        try parallel(Array(pipeline.crawl.indices).map(String.init)) { [self] i in try runTask(.filter, index: Int(i)!) }
+        try runTask(.dedup, index: nil)
+        try runTask(.shard, index: nil)
+        return try report(seconds: monotonicSeconds() - started)
+    }
+
+    /// Creates the output directories.
+    public func prepare() throws {
+        for d in [pipeline.output, work, work + "/extracted", work + "/sampled", work + "/dedup", work + "/stats"] { try makeDirectoryIfMissing(d) }
+    }
+
+    /// Records a task's statistics (atomically, beside its output), so a resumed or distributed run still reports them.
+    private func saveStatistics(_ stats: [StageStatistics], task: String) throws {
+        let out = try OutputFile(path: work + "/stats/\(task).json", compression: .none)
+        try out.write(JSONWriter.string(.array(stats.map { .object($0.json) })) + "\n")
+        try out.close()
+    }
+
+    /// Runs one task: the same code whether the local executor or a Slurm array task runs it.
+    public func runTask(_ phase: Phase, index: Int?) throws {
         let p = pipeline
-        try parallel(p.crawl) { [self] file in
-            let out = work + "/extracted/\(Pipeline.stem(file)).jsonl.zst"
+        switch phase {
+        case .extract:
+            // WARC → documents → main text, fused (no JSON between them).
+            guard let i = index, i < p.crawl.count else { throw ThreshError(.usage, "extract needs a task index below \(p.crawl.count)") }
+            let file = p.crawl[i], out = extracted[i]
             if exists(out) { return }
             let ingest = WARCIngest(options: p.warc)
             var extract = ExtractStage(options: p.extract)
@@ -187,42 +221,43 @@ public final class PipelineRunner: @unchecked Sendable {
             // The fused extract stage ran inside the reader's callback: its time is its own, not the reader's.
             var reading = ingest.statistics
             reading.seconds -= extract.statistics.seconds
-            merge(reading)
-            merge(extract.statistics)
-            self.report("extracted \(file)")
-        }
-        let extracted = p.crawl.map { work + "/extracted/\(Pipeline.stem($0)).jsonl.zst" }
-        // 2. Quality models: references (positive) vs the crawl's own text (negative). Two models are trained on
-        // complementary halves of the crawl (by a hash of the document id), and each document is scored by the
-        // model that did not see it: scoring a model's own training negatives would mostly measure memorisation.
-        let folds = 2
-        var models: [QualityModel] = []
-        var training = StageStatistics(stage: "train")
-        let trainStarted = monotonicSeconds()
-        for fold in 0..<folds {
-            let modelPath = work + "/quality-model-\(fold).json"
-            if !exists(modelPath) {
-                progress?("training quality model \(fold + 1) of \(folds)")
-                try trainQuality(positives: p.references.flatMap(\.files), negatives: extracted, fold: fold, folds: folds, output: modelPath)
+            try saveStatistics([reading, extract.statistics], task: "extract-\(i)")
+            report("extracted \(file)")
+        case .train:
+            // Quality models: references (positive) vs the crawl's own text (negative). Two models are trained on
+            // complementary halves of the crawl (by a hash of the document id), and each document is scored by the
+            // model that did not see it: scoring a model's own training negatives would mostly measure memorisation.
+            let started = monotonicSeconds()
+            var trained = false
+            for fold in 0..<Self.folds {
+                let modelPath = work + "/quality-model-\(fold).json"
+                if exists(modelPath) { continue }
+                report("training quality model \(fold + 1) of \(Self.folds)")
+                try trainQuality(positives: p.references.flatMap(\.files), negatives: extracted, fold: fold, folds: Self.folds, output: modelPath)
+                trained = true
             }
-            models.append(try QualityModel(json: try readEntireFile(modelPath).withUnsafeBytes { try JSONParser.parse($0) }, file: modelPath))
-        }
-        training.seconds = monotonicSeconds() - trainStarted
-        merge(training)
-        final class Models: @unchecked Sendable { let all: [QualityModel]; init(_ m: [QualityModel]) { all = m } }
-        let trained = Models(models)
-        // 3. Score (by the other fold's model) → Pareto sample, per shard.
-        try parallel(extracted) { [self] file in
-            let out = work + "/sampled/\(Pipeline.stem(file)).jsonl.zst"
+            if trained {
+                var s = StageStatistics(stage: "train")
+                s.seconds = monotonicSeconds() - started
+                try saveStatistics([s], task: "train")
+            }
+        case .filter:
+            // Score (by the other fold's model) → Pareto sample, fused.
+            guard let i = index, i < p.crawl.count else { throw ThreshError(.usage, "filter needs a task index below \(p.crawl.count)") }
+            let file = extracted[i], out = sampled[i]
             if exists(out) { return }
-            var scores = trained.all.map { QualityScoreStage(model: $0) }
+            let models = try (0..<Self.folds).map { fold -> QualityModel in
+                let path = work + "/quality-model-\(fold).json"
+                return try QualityModel(json: try readEntireFile(path).withUnsafeBytes { try JSONParser.parse($0) }, file: path)
+            }
+            var scores = models.map { QualityScoreStage(model: $0) }
             var sample = ParetoSampleStage(sampler: p.sampler)
             let reader = try DocumentReader(path: file)
             let writer = try DocumentWriter(path: out)
             var sampleSeconds = 0.0
             while let doc = try reader.next() {
-                let fold = Self.fold(of: doc, folds: folds)
-                try scores[(fold + 1) % folds].process(doc) { scored in
+                let fold = Self.fold(of: doc, folds: Self.folds)
+                try scores[(fold + 1) % Self.folds].process(doc) { scored in
                     let t = monotonicSeconds()
                     try sample.process(scored) { try writer.write($0) }
                     sampleSeconds += monotonicSeconds() - t
@@ -232,52 +267,57 @@ public final class PipelineRunner: @unchecked Sendable {
             var merged = StageStatistics(stage: "score")
             for s in scores { merged.merge(s.statistics) }
             merged.seconds -= sampleSeconds
-            merge(merged)
-            var sampled = sample.statistics
-            sampled.seconds = sampleSeconds
-            merge(sampled)
-            self.report("filtered \(file)")
+            var sampledStats = sample.statistics
+            sampledStats.seconds = sampleSeconds
+            try saveStatistics([merged, sampledStats], task: "filter-\(i)")
+            report("filtered \(file)")
+        case .dedup:
+            // Each reference set within itself; the crawl within itself and against the references.
+            let started = monotonicSeconds()
+            var jobs: [(String, DedupJob)] = p.references.map { r in
+                (r.name, DedupJob(inputs: r.files.map { DedupInput(path: $0) }, output: work + "/dedup/\(r.name)", options: p.dedup))
+            }
+            jobs.append(("crawl-or-reference", DedupJob(inputs: p.references.flatMap { $0.files.map { DedupInput(path: $0, isIndex: true) } } + sampled.map { DedupInput(path: $0) },
+                                                        output: work + "/dedup/crawl", options: p.dedup)))
+            for (_, job) in jobs { try job.run() }
+            // The counts come from each job's stats.json, so a resumed run reports the same numbers.
+            var dedupStats = StageStatistics(stage: "dedup")
+            for (name, job) in jobs {
+                let stats = try readEntireFile(job.output + "/stats.json").withUnsafeBytes { try JSONParser.parse($0) }.objectValue ?? [:]
+                dedupStats.documentsIn += stats["documents"]?.intValue ?? 0
+                dedupStats.drop("duplicate-\(name)", count: stats["removed"]?.intValue ?? 0)
+            }
+            dedupStats.documentsOut = dedupStats.documentsIn - dedupStats.droppedTotal
+            dedupStats.seconds = monotonicSeconds() - started
+            try saveStatistics([dedupStats], task: "dedup")
+            report("deduplicated")
+        case .shard:
+            var sources = [MixSource(name: "crawl", files: sampled.map { work + "/dedup/crawl/kept/" + String($0.split(separator: "/").last!) }, weight: p.crawlWeight)]
+            for r in p.references {
+                sources.append(MixSource(name: r.name, files: r.files.map { work + "/dedup/\(r.name)/kept/" + String($0.split(separator: "/").last!) }, weight: r.weight))
+            }
+            var mix = MixPlan(sources: sources, budgetTokens: p.budgetTokens)
+            mix.seed = p.sampler.seed
+            mix.sequenceLength = p.sequenceLength
+            mix.sequencesPerShard = p.sequencesPerShard
+            let shardsDir = p.output + "/shards"
+            if !exists(shardsDir + "/manifest.json") {
+                let started = monotonicSeconds()
+                report("sharding")
+                try Sharder(plan: mix, vocabulary: p.vocabulary, output: shardsDir).run()
+                var s = StageStatistics(stage: "shard")
+                s.seconds = monotonicSeconds() - started
+                try saveStatistics([s], task: "shard")
+            }
+        case .report:
+            _ = try report(seconds: nil)
         }
-        let sampled = extracted.map { work + "/sampled/\(Pipeline.stem($0)).jsonl.zst" }
-        // 4. Dedup: each reference set within itself; the crawl within itself and against the references.
-        var dedupStats = StageStatistics(stage: "dedup")
-        let dedupStarted = monotonicSeconds()
-        for r in p.references {
-            let job = DedupJob(inputs: r.files.map { DedupInput(path: $0) }, output: work + "/dedup/\(r.name)", options: p.dedup)
-            try job.run()
-            dedupStats.documentsIn += job.statistics.documents
-            dedupStats.drop("duplicate-\(r.name)", count: job.statistics.removed)
-        }
-        let crawlJob = DedupJob(inputs: p.references.flatMap { $0.files.map { DedupInput(path: $0, isIndex: true) } } + sampled.map { DedupInput(path: $0) },
-                                output: work + "/dedup/crawl", options: p.dedup)
-        try crawlJob.run()
-        progress?("deduplicated")
-        let crawlDocuments = sampled.count
-        _ = crawlDocuments
-        dedupStats.documentsIn += crawlJob.statistics.documents
-        dedupStats.drop("duplicate-crawl-or-reference", count: crawlJob.statistics.removed)
-        dedupStats.documentsOut = dedupStats.documentsIn - dedupStats.droppedTotal
-        dedupStats.seconds = monotonicSeconds() - dedupStarted
-        merge(dedupStats)
-        // 5. Weighted shards.
-        var sources = [MixSource(name: "crawl", files: sampled.map { work + "/dedup/crawl/kept/" + String($0.split(separator: "/").last!) }, weight: p.crawlWeight)]
-        for r in p.references {
-            sources.append(MixSource(name: r.name, files: r.files.map { work + "/dedup/\(r.name)/kept/" + String($0.split(separator: "/").last!) }, weight: r.weight))
-        }
-        var mix = MixPlan(sources: sources, budgetTokens: p.budgetTokens)
-        mix.seed = p.sampler.seed
-        mix.sequenceLength = p.sequenceLength
-        mix.sequencesPerShard = p.sequencesPerShard
-        let shardsDir = p.output + "/shards"
-        var sharding = StageStatistics(stage: "shard")
-        let shardStarted = monotonicSeconds()
-        if !exists(shardsDir + "/manifest.json") {
-            progress?("sharding")
-            try Sharder(plan: mix, vocabulary: p.vocabulary, output: shardsDir).run()
-        }
-        sharding.seconds = monotonicSeconds() - shardStarted
-        merge(sharding)
-        // Report and statistics.
+    }
+
+    /// Writes the dedup report and the merged statistics; returns the summary.
+    @discardableResult
+    public func report(seconds: Double?) throws -> JSONObject {
+        let p = pipeline
         let reportPath = p.output + "/dedup-report.html"
         let stats = try readEntireFile(work + "/dedup/crawl/stats.json").withUnsafeBytes { try JSONParser.parse($0) }.objectValue ?? [:]
         var clusters: [JSONObject] = []
@@ -286,11 +326,20 @@ public final class PipelineRunner: @unchecked Sendable {
         let out = try OutputFile(path: reportPath, compression: .none)
         try out.write(DedupReport.html(stats: stats, clusters: clusters))
         try out.close()
-        statistics = lock.withLock { $0 }
+        // Merge the statistics every task recorded.
+        var merged: [String: StageStatistics] = [:]
+        for name in (try? listFiles(work + "/stats")) ?? [] where name.hasSuffix(".json") {
+            let value = try readEntireFile(work + "/stats/" + name).withUnsafeBytes { try JSONParser.parse($0) }
+            for s in value.arrayValue ?? [] {
+                guard let stage = StageStatistics(json: s.objectValue ?? [:]) else { continue }
+                merged[stage.stage, default: StageStatistics(stage: stage.stage)].merge(stage)
+            }
+        }
+        statistics = merged
         var summary = JSONObject()
-        summary["stages"] = .array(["warc", "extract", "train", "score", "sample", "dedup", "shard"].compactMap { statistics[$0].map { .object($0.json) } })
-        summary["seconds"] = .double(monotonicSeconds() - started)
-        summary["shards"] = .string(shardsDir)
+        summary["stages"] = .array(["warc", "extract", "train", "score", "sample", "dedup", "shard"].compactMap { merged[$0].map { .object($0.json) } })
+        summary["seconds"] = .double(seconds ?? merged.values.reduce(0) { $0 + $1.seconds })
+        summary["shards"] = .string(p.output + "/shards")
         summary["dedup_report"] = .string(reportPath)
         let statsOut = try OutputFile(path: p.output + "/stats.json", compression: .none)
         try statsOut.write(JSONWriter.string(.object(summary)) + "\n")
@@ -330,4 +379,15 @@ public final class PipelineRunner: @unchecked Sendable {
         try out.write(JSONWriter.string(.object(file.json)) + "\n")
         try out.close()
     }
+}
+
+func listFiles(_ path: String) throws -> [String] {
+    guard let dir = opendir(path) else { throw ThreshError(.io, "cannot list", file: path) }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        if name != "." && name != ".." { names.append(name) }
+    }
+    return names.sorted()
 }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-public import ArgumentParser
+import ArgumentParser
 import ThreshCore
 import ThreshIO
 import ThreshQuality

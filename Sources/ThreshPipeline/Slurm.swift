@@ -1,0 +1,99 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+public import ThreshCore
+
+/// Runs a pipeline as Slurm jobs over a shared directory: one job array per per-file phase and one job per
+/// all-to-all phase, chained by `afterok` dependencies. Each job runs the same task code as the local executor
+/// (`thresh run PIPELINE --task PHASE[:INDEX]`). No scheduler of our own: Slurm decides where and when.
+public struct SlurmExecutor {
+    public let pipelinePath: String
+    public let runner: PipelineRunner
+    /// Extra `sbatch` arguments (partition, account, time limit, …).
+    public var sbatchArguments: [String] = []
+
+    public init(pipelinePath: String, runner: PipelineRunner) {
+        self.pipelinePath = pipelinePath
+        self.runner = runner
+    }
+
+    /// The running `thresh`, by absolute path (jobs run it on the nodes through the shared filesystem).
+    static var binary: String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        return n > 0 ? String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "thresh"
+    }
+
+    static func absolute(_ path: String) -> String {
+        if path.hasPrefix("/") { return path }
+        var buffer = [CChar](repeating: 0, count: 4096)
+        guard getcwd(&buffer, buffer.count) != nil else { return path }
+        return String(cString: buffer) + "/" + path
+    }
+
+    /// Runs a shell command and returns its standard output (trimmed); throws with its output on failure.
+    static func shell(_ command: String) throws -> String {
+        guard let pipe = popen(command + " 2>&1", "r") else { throw ThreshError(.io, "cannot run: \(command)") }
+        var output = ""
+        var buffer = [CChar](repeating: 0, count: 4096)
+        while fgets(&buffer, Int32(buffer.count), pipe) != nil { output += String(cString: buffer) }
+        let status = pclose(pipe)
+        let trimmed = output.split(whereSeparator: \.isNewline).joined(separator: "\n")
+        guard status == 0 else { throw ThreshError(.init(rawValue: "slurm"), "'\(command)' failed: \(trimmed)") }
+        return trimmed
+    }
+
+    static func quote(_ s: String) -> String { "'" + s.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'" }
+
+    /// Submits the job chain; returns the job ids in order (extract, train, filter, dedup, shard+report).
+    public func submit() throws -> [String] {
+        try runner.prepare()
+        let output = Self.absolute(runner.pipeline.output)
+        let logs = output + "/slurm"
+        try makeDirectoryIfMissing(logs)
+        let command = "\(Self.quote(Self.binary)) run \(Self.quote(Self.absolute(pipelinePath))) -o \(Self.quote(output))"
+        let extra = sbatchArguments.map(Self.quote).joined(separator: " ")
+        let files = runner.pipeline.crawl.count
+        var ids: [String] = []
+        func sbatch(_ name: String, array: Bool, tasks: String) throws -> String {
+            var args = "sbatch --parsable --job-name=thresh-\(name) \(extra)"
+            if array { args += " --array=0-\(files - 1) -o \(Self.quote(logs + "/\(name)-%a.out"))" } else { args += " -o \(Self.quote(logs + "/\(name).out"))" }
+            if let last = ids.last { args += " --dependency=afterok:\(last) --kill-on-invalid-dep=yes" }
+            let wrap = tasks
+            let id = try Self.shell(args + " --wrap " + Self.quote(wrap))
+            let jobID = String(id.split(separator: ";").first ?? Substring(id)).trimmingCharacters()
+            ids.append(jobID)
+            return jobID
+        }
+        _ = try sbatch("extract", array: true, tasks: "\(command) --task extract:$SLURM_ARRAY_TASK_ID")
+        _ = try sbatch("train", array: false, tasks: "\(command) --task train")
+        _ = try sbatch("filter", array: true, tasks: "\(command) --task filter:$SLURM_ARRAY_TASK_ID")
+        _ = try sbatch("dedup", array: false, tasks: "\(command) --task dedup")
+        _ = try sbatch("shard", array: false, tasks: "\(command) --task shard && \(command) --task report")
+        return ids
+    }
+
+    /// Waits until the jobs have left the queue; throws unless the last one completed.
+    public func wait(for ids: [String], pollSeconds: Double = 1) throws {
+        let list = ids.joined(separator: ",")
+        while true {
+            let queued = try Self.shell("squeue -h -j \(list) -t PD,CF,R,CG,S -o %i")
+            if queued.isEmpty { break }
+            usleep(UInt32(pollSeconds * 1_000_000))
+        }
+        guard let last = ids.last else { return }
+        let state = try Self.shell("scontrol show job -o \(last)")
+        guard state.contains("JobState=COMPLETED") else {
+            throw ThreshError(.init(rawValue: "slurm"), "the last job (\(last)) did not complete: \(state.prefix(300)); logs in \(runner.pipeline.output)/slurm")
+        }
+    }
+}
+
+extension String {
+    func trimmingCharacters() -> String {
+        var s = Substring(self)
+        while let f = s.first, f.isWhitespace { s.removeFirst() }
+        while let l = s.last, l.isWhitespace { s.removeLast() }
+        return String(s)
+    }
+}
