@@ -11,6 +11,8 @@ public struct SlurmExecutor {
     public let runner: PipelineRunner
     /// Extra `sbatch` arguments (partition, account, time limit, …).
     public var sbatchArguments: [String] = []
+    /// Crawl inputs given on the command line instead of the pipeline's (passed on to every job).
+    public var inputs: [String] = []
 
     public init(pipelinePath: String, runner: PipelineRunner) {
         self.pipelinePath = pipelinePath
@@ -51,12 +53,15 @@ public struct SlurmExecutor {
         let output = Self.absolute(runner.pipeline.output)
         let logs = output + "/slurm"
         try makeDirectoryIfMissing(logs)
-        let command = "\(Self.quote(Self.binary)) run \(Self.quote(Self.absolute(pipelinePath))) -o \(Self.quote(output))"
+        // Paths stay as the user gave them and the jobs start in this directory (--chdir), so every output, including
+        // the `warc_file` recorded in each document, is the same bytes as a local run's.
+        let command = "\(Self.quote(Self.binary)) run \(Self.quote(pipelinePath)) -o \(Self.quote(runner.pipeline.output))" + (inputs.isEmpty ? "" : " --input " + inputs.map(Self.quote).joined(separator: " "))
         let extra = sbatchArguments.map(Self.quote).joined(separator: " ")
         let files = runner.pipeline.crawl.count
+        guard files > 0 else { throw ThreshError(.usage, "\(pipelinePath): no crawl files to submit") }
         var ids: [String] = []
         func sbatch(_ name: String, array: Bool, tasks: String) throws -> String {
-            var args = "sbatch --parsable --job-name=thresh-\(name) \(extra)"
+            var args = "sbatch --parsable --job-name=thresh-\(name) --chdir=\(Self.quote(Self.absolute("."))) \(extra)"
             if array { args += " --array=0-\(files - 1) -o \(Self.quote(logs + "/\(name)-%a.out"))" } else { args += " -o \(Self.quote(logs + "/\(name).out"))" }
             if let last = ids.last { args += " --dependency=afterok:\(last) --kill-on-invalid-dep=yes" }
             let wrap = tasks

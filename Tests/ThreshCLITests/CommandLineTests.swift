@@ -249,6 +249,39 @@ struct RunCommandLineTests {
         }
     }
 
+    /// The tasks a cluster runs (`--task PHASE[:INDEX]`), run one by one as separate processes, make the same bytes.
+    @Test func tasksRunOneByOneMakeTheSameOutputs() throws {
+        let dir = makeTemporaryDirectory()
+        var run = try cli.thresh(["run", "Pipelines/gpt3.toml", "-o", dir + "/whole"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let files = try listDirectory(TestPaths.repository + "/Samples/crawl").filter { $0.hasSuffix(".warc.gz") }.count
+        #expect(files >= 2)
+        // Per-file tasks in reverse order: array tasks on a cluster start in any order.
+        let tasks = (0..<files).reversed().map { "extract:\($0)" } + ["train"] + (0..<files).reversed().map { "filter:\($0)" }
+            + ["dedup", "shard", "report"]
+        for task in tasks {
+            run = try cli.thresh(["run", "Pipelines/gpt3.toml", "-o", dir + "/tasks", "--task", task])
+            #expect(run.status == 0, "task \(task): \(run.stderr)")
+        }
+        #expect(try outputs(dir + "/tasks") == outputs(dir + "/whole"))
+        #expect(TestPaths.exists(dir + "/tasks/stats.json"))
+    }
+
+    /// `--executor slurm` on a real (one-node) Slurm cluster: job arrays chained by dependencies, same bytes as local.
+    /// Needs a cluster, so it runs only with THRESH_TEST_SLURM=1, which scripts/test sets under CI after starting a
+    /// one-node cluster (scripts/slurm/up).
+    @Test(.enabled(if: getenv("THRESH_TEST_SLURM") != nil, "set THRESH_TEST_SLURM=1 with a Slurm cluster up"))
+    func slurmExecutorMakesTheSameOutputs() throws {
+        let dir = makeTemporaryDirectory()
+        var run = try cli.thresh(["run", "Pipelines/gpt3.toml", "-o", dir + "/whole"])
+        #expect(run.status == 0, "\(run.stderr)")
+        run = try cli.thresh(["run", "Pipelines/gpt3.toml", "-o", dir + "/slurm", "--executor", "slurm", "--wait"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("submitted Slurm jobs"))
+        #expect(try outputs(dir + "/slurm") == outputs(dir + "/whole"))
+        #expect(try listDirectory(dir + "/slurm/slurm").contains("extract-1.out"))
+    }
+
     @Test func pipelineMistakesNameFileLineAndKey() throws {
         let dir = makeTemporaryDirectory()
         try writeFile(dir + "/bad.toml", Array("[inputs]\ncrawl = \"*.warc.gz\"\n[extract]\nfavor = \"sometimes\"\n".utf8))

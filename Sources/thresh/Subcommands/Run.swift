@@ -61,6 +61,7 @@ struct Run: ParsableCommand {
             if executor == "slurm" {
                 var slurm = SlurmExecutor(pipelinePath: pipeline, runner: runner)
                 slurm.sbatchArguments = sbatch
+                slurm.inputs = input
                 let ids = try slurm.submit()
                 printError("thresh run: submitted Slurm jobs \(ids.joined(separator: ", ")) (extract array, train, filter array, dedup, shard); logs in \(p.output)/slurm")
                 guard wait else { return }
