@@ -205,12 +205,18 @@ public final class PipelineRunner: @unchecked Sendable {
     }
 
     /// Runs one task: the same code whether the local executor or a Slurm array task runs it.
+
+    /// A per-file task index out of range: most likely the crawl glob matches other files than when the jobs were submitted.
+    func taskIndexError(_ phase: String, _ index: Int?) -> ThreshError {
+        guard let index else { return ThreshError(.usage, "\(phase) needs a task index (--task \(phase):N)") }
+        return ThreshError(.usage, "\(phase) task \(index): the crawl inputs now match \(pipeline.crawl.count) files; did they change since the jobs were submitted?")
+    }
     public func runTask(_ phase: Phase, index: Int?) throws {
         let p = pipeline
         switch phase {
         case .extract:
             // WARC → documents → main text, fused (no JSON between them).
-            guard let i = index, i < p.crawl.count else { throw ThreshError(.usage, "extract needs a task index below \(p.crawl.count)") }
+            guard let i = index, i < p.crawl.count else { throw taskIndexError("extract", index) }
             let file = p.crawl[i], out = extracted[i]
             if exists(out) { return }
             let ingest = WARCIngest(options: p.warc)
@@ -243,7 +249,7 @@ public final class PipelineRunner: @unchecked Sendable {
             }
         case .filter:
             // Score (by the other fold's model) → Pareto sample, fused.
-            guard let i = index, i < p.crawl.count else { throw ThreshError(.usage, "filter needs a task index below \(p.crawl.count)") }
+            guard let i = index, i < p.crawl.count else { throw taskIndexError("filter", index) }
             let file = extracted[i], out = sampled[i]
             if exists(out) { return }
             let models = try (0..<Self.folds).map { fold -> QualityModel in

@@ -34,8 +34,8 @@ struct Run: ParsableCommand {
     @Flag(help: "With --executor slurm: wait for the jobs and print the summary.")
     var wait = false
 
-    @Option(parsing: .upToNextOption, help: "Extra sbatch arguments for --executor slurm (e.g. --partition=batch).")
-    var sbatch: [String] = []
+    @Option(parsing: .unconditional, help: "Extra sbatch arguments for --executor slurm, in one string (e.g. \"--partition=batch --time=4:00:00\").")
+    var sbatch: String = ""
 
     @Option(help: .hidden)
     var task: String?
@@ -60,7 +60,7 @@ struct Run: ParsableCommand {
             }
             if executor == "slurm" {
                 var slurm = SlurmExecutor(pipelinePath: pipeline, runner: runner)
-                slurm.sbatchArguments = sbatch
+                slurm.sbatchArguments = sbatch.split(whereSeparator: \.isWhitespace).map(String.init)
                 slurm.inputs = input
                 let ids = try slurm.submit()
                 printError("thresh run: submitted Slurm jobs \(ids.joined(separator: ", ")) (extract array, train, filter array, dedup, shard); logs in \(p.output)/slurm")
