@@ -60,21 +60,19 @@ public struct SlurmExecutor {
         let files = runner.pipeline.crawl.count
         guard files > 0 else { throw ThreshError(.usage, "\(pipelinePath): no crawl files to submit") }
         var ids: [String] = []
-        func sbatch(_ name: String, array: Bool, tasks: String) throws -> String {
+        func sbatch(_ name: String, array: Bool, tasks: String) throws {
             var args = "sbatch --parsable --job-name=thresh-\(name) --chdir=\(Self.quote(Self.absolute("."))) \(extra)"
             if array { args += " --array=0-\(files - 1) -o \(Self.quote(logs + "/\(name)-%a.out"))" } else { args += " -o \(Self.quote(logs + "/\(name).out"))" }
             if let last = ids.last { args += " --dependency=afterok:\(last) --kill-on-invalid-dep=yes" }
-            let wrap = tasks
-            let id = try Self.shell(args + " --wrap " + Self.quote(wrap))
-            let jobID = String(id.split(separator: ";").first ?? Substring(id)).trimmingCharacters()
-            ids.append(jobID)
-            return jobID
+            // --parsable prints "ID" or "ID;CLUSTER".
+            let id = try Self.shell(args + " --wrap " + Self.quote(tasks))
+            ids.append(String(id.split(separator: ";").first ?? Substring(id)).trimmingCharacters())
         }
-        _ = try sbatch("extract", array: true, tasks: "\(command) --task extract:$SLURM_ARRAY_TASK_ID")
-        _ = try sbatch("train", array: false, tasks: "\(command) --task train")
-        _ = try sbatch("filter", array: true, tasks: "\(command) --task filter:$SLURM_ARRAY_TASK_ID")
-        _ = try sbatch("dedup", array: false, tasks: "\(command) --task dedup")
-        _ = try sbatch("shard", array: false, tasks: "\(command) --task shard && \(command) --task report")
+        try sbatch("extract", array: true, tasks: "\(command) --task extract:$SLURM_ARRAY_TASK_ID")
+        try sbatch("train", array: false, tasks: "\(command) --task train")
+        try sbatch("filter", array: true, tasks: "\(command) --task filter:$SLURM_ARRAY_TASK_ID")
+        try sbatch("dedup", array: false, tasks: "\(command) --task dedup")
+        try sbatch("shard", array: false, tasks: "\(command) --task shard && \(command) --task report")
         return ids
     }
 
