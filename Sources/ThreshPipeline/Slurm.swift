@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-public import ThreshCore
+import ThreshCore
 
 /// Runs a pipeline as Slurm jobs over a shared directory: one job array per per-file phase and one job per
 /// all-to-all phase, chained by `afterok` dependencies. Each job runs the same task code as the local executor
@@ -26,11 +26,16 @@ public struct SlurmExecutor {
         return n > 0 ? String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "thresh"
     }
 
+    /// The text of a NUL-terminated C buffer.
+    static func string(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     static func absolute(_ path: String) -> String {
         if path.hasPrefix("/") { return path }
         var buffer = [CChar](repeating: 0, count: 4096)
         guard getcwd(&buffer, buffer.count) != nil else { return path }
-        return String(cString: buffer) + "/" + path
+        return Self.string(buffer) + "/" + path
     }
 
     /// Runs a shell command and returns its standard output (trimmed); throws with its output on failure.
@@ -38,7 +43,7 @@ public struct SlurmExecutor {
         guard let pipe = popen(command + " 2>&1", "r") else { throw ThreshError(.io, "cannot run: \(command)") }
         var output = ""
         var buffer = [CChar](repeating: 0, count: 4096)
-        while fgets(&buffer, Int32(buffer.count), pipe) != nil { output += String(cString: buffer) }
+        while fgets(&buffer, Int32(buffer.count), pipe) != nil { output += Self.string(buffer) }
         let status = pclose(pipe)
         let trimmed = output.split(whereSeparator: \.isNewline).joined(separator: "\n")
         guard status == 0 else { throw ThreshError(.init(rawValue: "slurm"), "'\(command)' failed: \(trimmed)") }
