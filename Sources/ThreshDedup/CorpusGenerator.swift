@@ -13,17 +13,7 @@ public struct DedupCorpusGenerator {
 
     public init(seed: UInt64 = 1) { self.seed = seed }
 
-    private struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
-    }
+    private typealias Random = SplitMix64
 
     /// Writes about `documents` documents of about `wordsPerDocument` words each (bases cut from `texts` in order,
     /// reusing them with shuffled words when the texts run out) plus the planted copies; returns how many of each.

@@ -1,4 +1,5 @@
 public import ThreshQuality
+import ThreshCore
 
 /// xxHash64 (seed 0 unless given), for shingle hashes that must be the same on every run and machine.
 public enum XXH64 {
@@ -200,14 +201,8 @@ public struct MinHash64: Sendable {
     public let b: [UInt64]
 
     public init(permutations: Int, seed: UInt64) {
-        var state = seed
-        func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var random = SplitMix64(state: seed)
+        func next() -> UInt64 { random.next() }
         var aa: [UInt64] = [], bb: [UInt64] = []
         for _ in 0..<permutations {
             aa.append(1 + next() % (Self.prime - 1))

@@ -261,13 +261,8 @@ struct EpochStream {
         var state = seed ^ 0x7368_6172_6473  // "shards"
         for c in source.utf8 { state = (state ^ UInt64(c)) &* 0x100_0000_01b3 }
         state ^= UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15
-        func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var random = SplitMix64(state: state)
+        func next() -> UInt64 { random.next() }
         order = (0..<documents).map { UInt32($0) }
         if documents > 1 {
             for i in stride(from: documents - 1, to: 0, by: -1) {
