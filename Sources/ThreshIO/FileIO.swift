@@ -274,3 +274,15 @@ public final class LineReader {
         if n == 0 { eof = true } else { end += n }
     }
 }
+
+/// The names in a directory (without `.` and `..`), sorted bytewise so every caller sees the same order.
+public func listDirectory(_ path: String) throws -> [String] {
+    guard let dir = opendir(path) else { throw ThreshError(.io, "cannot list", file: path) }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        if name != "." && name != ".." { names.append(name) }
+    }
+    return names.sorted()
+}

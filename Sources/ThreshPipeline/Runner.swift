@@ -334,7 +334,7 @@ public final class PipelineRunner: @unchecked Sendable {
         try out.close()
         // Merge the statistics every task recorded.
         var merged: [String: StageStatistics] = [:]
-        for name in (try? listFiles(work + "/stats")) ?? [] where name.hasSuffix(".json") {
+        for name in (try? listDirectory(work + "/stats")) ?? [] where name.hasSuffix(".json") {
             let value = try readEntireFile(work + "/stats/" + name).withUnsafeBytes { try JSONParser.parse($0) }
             for s in value.arrayValue ?? [] {
                 guard let stage = StageStatistics(json: s.objectValue ?? [:]) else { continue }
@@ -387,13 +387,3 @@ public final class PipelineRunner: @unchecked Sendable {
     }
 }
 
-func listFiles(_ path: String) throws -> [String] {
-    guard let dir = opendir(path) else { throw ThreshError(.io, "cannot list", file: path) }
-    defer { closedir(dir) }
-    var names: [String] = []
-    while let entry = readdir(dir) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        if name != "." && name != ".." { names.append(name) }
-    }
-    return names.sorted()
-}

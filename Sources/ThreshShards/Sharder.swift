@@ -74,14 +74,9 @@ public struct MixPlan: Sendable {
         var info = stat()
         guard stat(path, &info) == 0 else { throw ThreshError(.io, "no such file or directory", file: path) }
         if (info.st_mode & S_IFMT) != S_IFDIR { return [path] }
-        guard let dir = opendir(path) else { throw ThreshError(.io, "cannot list", file: path) }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name.hasSuffix(".jsonl") || name.hasSuffix(".jsonl.gz") || name.hasSuffix(".jsonl.zst") { names.append(name) }
-        }
-        return names.sorted().map { path + "/" + $0 }
+        return try listDirectory(path)
+            .filter { $0.hasSuffix(".jsonl") || $0.hasSuffix(".jsonl.gz") || $0.hasSuffix(".jsonl.zst") }
+            .map { path + "/" + $0 }
     }
 }
 

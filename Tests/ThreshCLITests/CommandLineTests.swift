@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ThreshIO
 import ThreshTestSupport
 import ThreshCore
 

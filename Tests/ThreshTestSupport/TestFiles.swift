@@ -31,18 +31,6 @@ public func readFile(_ path: String) throws -> [UInt8] {
     return result
 }
 
-/// The names in a directory (without . and ..).
-public func listDirectory(_ path: String) throws -> [String] {
-    guard let dir = opendir(path) else { throw ThreshError(.io, "cannot list", file: path) }
-    defer { closedir(dir) }
-    var names: [String] = []
-    while let entry = readdir(dir) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        if name != "." && name != ".." { names.append(name) }
-    }
-    return names
-}
-
 /// Serves bytes in pieces of a fixed size, to test that parsers do not depend on how input arrives.
 public final class DripSource: ByteSource {
     public let name: String
