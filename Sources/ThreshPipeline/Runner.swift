@@ -204,13 +204,13 @@ public final class PipelineRunner: @unchecked Sendable {
         try out.close()
     }
 
-    /// Runs one task: the same code whether the local executor or a Slurm array task runs it.
-
     /// A per-file task index out of range: most likely the crawl glob matches other files than when the jobs were submitted.
     func taskIndexError(_ phase: String, _ index: Int?) -> ThreshError {
         guard let index else { return ThreshError(.usage, "\(phase) needs a task index (--task \(phase):N)") }
         return ThreshError(.usage, "\(phase) task \(index): the crawl inputs now match \(pipeline.crawl.count) files; did they change since the jobs were submitted?")
     }
+
+    /// Runs one task: the same code whether the local executor or a Slurm array task runs it.
     public func runTask(_ phase: Phase, index: Int?) throws {
         let p = pipeline
         switch phase {
