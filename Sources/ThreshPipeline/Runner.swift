@@ -153,26 +153,24 @@ public final class PipelineRunner: @unchecked Sendable {
 
     private func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
-    /// Runs per-file tasks on the workers, in a deterministic assignment (outputs do not depend on it).
-    private func parallel(_ files: [String], _ task: @escaping @Sendable (String) throws -> Void) throws {
+    /// Runs `task(i)` for every `i` in `0..<count` on the workers, each once, in any order (each task writes only its
+    /// own outputs, so they do not depend on the order).
+    private func parallel(_ count: Int, _ task: @escaping @Sendable (Int) throws -> Void) throws {
         let next = Atomic<Int>(0)
         let failure = Mutex<(any Error)?>(nil)
-        final class Box: @unchecked Sendable { let files: [String]; init(_ f: [String]) { files = f } }
-        let box = Box(files)
-        DispatchQueue.concurrentPerform(iterations: max(1, min(pipeline.workers, files.count))) { _ in
+        DispatchQueue.concurrentPerform(iterations: max(1, min(pipeline.workers, count))) { _ in
             while true {
                 let i = next.add(1, ordering: .relaxed).oldValue
-                guard i < box.files.count, failure.withLock({ $0 == nil }) else { break }
-                do { try task(box.files[i]) } catch { failure.withLock { $0 = $0 ?? error } }
+                guard i < count, failure.withLock({ $0 == nil }) else { break }
+                do { try task(i) } catch { failure.withLock { $0 = $0 ?? error } }
             }
         }
         if let error = failure.withLock({ $0 }) { throw error }
     }
 
     /// The steps of a run. Per-file phases have one task per crawl file; the others one task.
-    public enum Phase: String, Sendable, CaseIterable {
+    public enum Phase: String, Sendable {
         case extract, train, filter, dedup, shard, report
-        public var perFile: Bool { self == .extract || self == .filter }
     }
 
     static let folds = 2
@@ -184,9 +182,9 @@ public final class PipelineRunner: @unchecked Sendable {
     public func run() throws -> JSONObject {
         let started = monotonicSeconds()
         try prepare()
-        try parallel(Array(pipeline.crawl.indices).map(String.init)) { [self] i in try runTask(.extract, index: Int(i)!) }
+        try parallel(pipeline.crawl.count) { [self] i in try runTask(.extract, index: i) }
         try runTask(.train, index: nil)
-        try parallel(Array(pipeline.crawl.indices).map(String.init)) { [self] i in try runTask(.filter, index: Int(i)!) }
+        try parallel(pipeline.crawl.count) { [self] i in try runTask(.filter, index: i) }
         try runTask(.dedup, index: nil)
         try runTask(.shard, index: nil)
         return try report(seconds: monotonicSeconds() - started)

@@ -35,6 +35,23 @@ final class Diagnostics {
     }
 }
 
+/// Reads the documents of `inputs` in order and hands each to `body`. Before a read that may block, `writer` is
+/// flushed, so a consumer further down a pipe is never kept waiting for output already made. Invalid lines fail or
+/// are skipped per `onError` (skipped ones go to `diagnostics`); returns how many were skipped, for the statistics.
+@discardableResult
+func forEachDocument(in inputs: [String], onError: OnError = .fail, flushing writer: DocumentWriter?,
+                     diagnostics: Diagnostics? = nil, _ body: (Document) throws -> Void) throws -> Int {
+    var skipped = 0
+    for input in inputs {
+        let reader = try DocumentReader(path: input, onError: onError)
+        if let diagnostics { reader.reportSkipped = { diagnostics.report($0) } }
+        if let writer { reader.beforeRead = { try? writer.flush() } }
+        while let document = try reader.next() { try body(document) }
+        skipped += reader.skipped
+    }
+    return skipped
+}
+
 /// Prints a line to stderr.
 func printError(_ message: String) {
     var line = message + "\n"

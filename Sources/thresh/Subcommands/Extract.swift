@@ -67,16 +67,9 @@ struct Extract: ParsableCommand {
             let diagnostics = Diagnostics()
             let writer = try DocumentWriter(path: options.output)
             let progress = Progress()
-            var invalid = 0
-            for input in inputs {
-                let reader = try DocumentReader(path: input, onError: onError)
-                reader.reportSkipped = { diagnostics.report($0) }
-                reader.beforeRead = { try? writer.flush() }
-                while let document = try reader.next() {
-                    try stage.process(document) { try writer.write($0) }
-                    progress.update("extract: \(stage.statistics.documentsIn) pages, \(writer.count) documents")
-                }
-                invalid += reader.skipped
+            let invalid = try forEachDocument(in: inputs, onError: onError, flushing: writer, diagnostics: diagnostics) { document in
+                try stage.process(document) { try writer.write($0) }
+                progress.update("extract: \(stage.statistics.documentsIn) pages, \(writer.count) documents")
             }
             progress.clear()
             try writer.close()

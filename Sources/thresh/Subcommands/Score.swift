@@ -24,13 +24,8 @@ struct Score: ParsableCommand {
             var stage = QualityScoreStage(model: try loadQualityModel(model))
             let writer = try DocumentWriter(path: options.output)
             let diagnostics = Diagnostics()
-            var invalid = 0
-            for input in inputs {
-                let reader = try DocumentReader(path: input, onError: onError)
-                reader.reportSkipped = { diagnostics.report($0) }
-                reader.beforeRead = { try? writer.flush() }
-                while let document = try reader.next() { try stage.process(document) { try writer.write($0) } }
-                invalid += reader.skipped
+            let invalid = try forEachDocument(in: inputs, onError: onError, flushing: writer, diagnostics: diagnostics) { document in
+                try stage.process(document) { try writer.write($0) }
             }
             try writer.close()
             var stats = stage.statistics
@@ -75,11 +70,7 @@ struct Sample: ParsableCommand {
             var stage = ParetoSampleStage(sampler: ParetoSampler(alpha: alpha, seed: seed), scoreField: scoreField)
             let writer = dryRun ? nil : try DocumentWriter(path: options.output)
             let started = monotonicSeconds()
-            for input in inputs {
-                let reader = try DocumentReader(path: input)
-                if let writer { reader.beforeRead = { try? writer.flush() } }
-                while let document = try reader.next() { try stage.process(document) { try writer?.write($0) } }
-            }
+            try forEachDocument(in: inputs, flushing: writer) { document in try stage.process(document) { try writer?.write($0) } }
             try writer?.close()
             var stats = stage.statistics
             stats.seconds = monotonicSeconds() - started

@@ -34,28 +34,25 @@ struct Tokenize: ParsableCommand {
             var stats = StageStatistics(stage: "tokenize")
             let writer = try DocumentWriter(path: options.output)
             let started = monotonicSeconds()
-            for input in inputs {
-                let reader = try DocumentReader(path: input)
-                reader.beforeRead = { try? writer.flush() }
-                while var document = try reader.next() {
-                    stats.documentsIn += 1
-                    let text = document.text
-                    stats.bytesIn += Int64(text.utf8.count)
-                    var attrs = document.attrs
-                    if ids {
-                        let tokens = tokenizer.encode(text)
-                        attrs["tokens"] = .int(tokens.count)
-                        attrs["token_ids"] = .array(tokens.map { .int(Int($0)) })
-                        stats.count("tokens", tokens.count)
-                    } else {
-                        let n = tokenizer.count(text)
-                        attrs["tokens"] = .int(n)
-                        stats.count("tokens", n)
-                    }
-                    document.attrs = attrs
-                    try writer.write(document)
-                    stats.documentsOut += 1
+            try forEachDocument(in: inputs, flushing: writer) { input in
+                var document = input
+                stats.documentsIn += 1
+                let text = document.text
+                stats.bytesIn += Int64(text.utf8.count)
+                var attrs = document.attrs
+                if ids {
+                    let tokens = tokenizer.encode(text)
+                    attrs["tokens"] = .int(tokens.count)
+                    attrs["token_ids"] = .array(tokens.map { .int(Int($0)) })
+                    stats.count("tokens", tokens.count)
+                } else {
+                    let n = tokenizer.count(text)
+                    attrs["tokens"] = .int(n)
+                    stats.count("tokens", n)
                 }
+                document.attrs = attrs
+                try writer.write(document)
+                stats.documentsOut += 1
             }
             try writer.close()
             stats.bytesOut = writer.bytesWritten
