@@ -70,15 +70,8 @@ public struct HTMLExtractor: Sendable {
         guard utf8Count <= options.maximumInputBytes else { throw .tooLarge }
         let started = monotonicSeconds()
         let parsed: Result<PageModel, ExtractionOutcome> = html.withUTF8 { bytes in
-            let flags = Int32(HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NOERROR.rawValue | HTML_PARSE_NOWARNING.rawValue
-                | HTML_PARSE_NONET.rawValue | HTML_PARSE_COMPACT.rawValue)
-            // The text is already UTF-8 (thresh warc transcodes), so <meta charset> must not re-decode it.
-            guard let doc = bytes.baseAddress?.withMemoryRebound(to: CChar.self, capacity: bytes.count, {
-                htmlReadMemory($0, Int32(clamping: bytes.count), nil, "UTF-8", flags)
-            }) else { return .failure(.unparsable) }
-            defer { xmlFreeDoc(doc) }
             var builder = PageBuilder(maximumNodes: options.maximumNodes, deadline: started + options.maximumSeconds)
-            builder.build(doc)
+            guard builder.parse(bytes) else { return .failure(.unparsable) }
             if let exceeded = builder.exceeded { return .failure(exceeded) }
             return .success(builder.model)
         }

@@ -196,10 +196,24 @@ enum ClassHints {
     /// Reads a class/id/role text: whether it names content (a whole value, or a part of a hyphenated value
     /// with no furniture part), and otherwise the furniture name it carries, if any.
     static func classify(_ value: String) -> (content: Bool, boilerplate: String?) {
-        var furniture: String?
-        var isContent = false
+        var hints = Reading()
         var v = value
-        v.withUTF8 { bytes in
+        v.withUTF8 { hints.read($0) }
+        return hints.result
+    }
+
+    /// Reads class/id/role values one after another, as if they were one space-separated text: any content
+    /// name makes the element content; otherwise the first furniture name found marks it.
+    struct Reading {
+        private var furniture: String?
+        private var isContent = false
+        /// Whether any value was read.
+        private(set) var isEmpty = true
+
+        var result: (content: Bool, boilerplate: String?) { (isContent, isContent ? nil : furniture) }
+
+        mutating func read(_ bytes: UnsafeBufferPointer<UInt8>) {
+            isEmpty = false
             var i = 0
             let n = bytes.count
             while i < n {
@@ -232,45 +246,83 @@ enum ClassHints {
                 if furniture == nil, let f = partFurniture { furniture = f }
             }
         }
-        return (isContent, isContent ? nil : furniture)
+    }
+}
+
+/// An element's attribute list as libxml2's SAX interface gives it: name, value, name, value, …, NULL
+/// (a value is NULL for an attribute written without one).
+struct AttributeList {
+    let pairs: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?
+
+    /// Calls `body` with each attribute's name and value (empty for a missing value), as NUL-terminated bytes.
+    func forEach(_ body: (UnsafePointer<CChar>, UnsafePointer<UInt8>) -> Void) {
+        guard var p = pairs else { return }
+        let empty: StaticString = ""
+        while let name = p.pointee {
+            let value = p[1] ?? empty.utf8Start
+            body(UnsafeRawPointer(name).assumingMemoryBound(to: CChar.self), value)
+            p += 2
+        }
+    }
+
+    /// The value of the attribute named `name` (ASCII case-insensitive), if present.
+    func value(of name: String) -> String? {
+        var found: String?
+        forEach { n, v in
+            if found == nil, strcasecmp(n, name) == 0 { found = String(cString: v) }
+        }
+        return found
     }
 }
 
 /// The attributes extraction looks at, read in one pass over an element's attribute list.
 struct Attributes {
-    var hints = ""
+    var hints = ClassHints.Reading()
     var itemprop: String?
     var lang: String?
     var hidden = false
 
-    init(_ node: xmlNodePtr) {
-        var attr = node.pointee.properties
-        while let a = attr {
-            defer { attr = a.pointee.next }
-            guard let rawName = a.pointee.name else { continue }
-            let name = UnsafeRawPointer(rawName).assumingMemoryBound(to: CChar.self)
-            func value() -> String {
-                guard let text = a.pointee.children, let content = text.pointee.content else { return "" }
-                return String(cString: UnsafeRawPointer(content).assumingMemoryBound(to: CChar.self))
-            }
+    init(_ list: AttributeList) {
+        list.forEach { name, value in
+            func bytes() -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: value, count: strlen(value)) }
             switch name[0] | 0x20 {
-            case 0x63 where strcasecmp(name, "class") == 0: hints += value() + " "
-            case 0x69 where strcasecmp(name, "id") == 0: hints += value() + " "
-            case 0x72 where strcasecmp(name, "role") == 0: hints += value() + " "
-            case 0x69 where strcasecmp(name, "itemprop") == 0: itemprop = value()
-            case 0x6C where strcasecmp(name, "lang") == 0: lang = value()
+            case 0x63 where strcasecmp(name, "class") == 0: hints.read(bytes())
+            case 0x69 where strcasecmp(name, "id") == 0: hints.read(bytes())
+            case 0x72 where strcasecmp(name, "role") == 0: hints.read(bytes())
+            case 0x69 where strcasecmp(name, "itemprop") == 0: itemprop = String(cString: value)
+            case 0x6C where strcasecmp(name, "lang") == 0: lang = String(cString: value)
             case 0x68 where strcasecmp(name, "hidden") == 0: hidden = true
-            case 0x61 where strcasecmp(name, "aria-hidden") == 0: if value() == "true" { hidden = true }
-            case 0x73 where strcasecmp(name, "style") == 0:
-                let style = value().lowercased().filter { $0 != " " }
-                if style.contains("display:none") || style.contains("visibility:hidden") { hidden = true }
+            case 0x61 where strcasecmp(name, "aria-hidden") == 0: if strcmp(value, "true") == 0 { hidden = true }
+            case 0x73 where strcasecmp(name, "style") == 0: if Self.styleHides(bytes()) { hidden = true }
             default: break
             }
         }
     }
+
+    /// Whether an inline style says `display:none` or `visibility:hidden` (spaces and case ignored).
+    static func styleHides(_ style: UnsafeBufferPointer<UInt8>) -> Bool {
+        var squeezed: [UInt8] = []
+        squeezed.reserveCapacity(style.count)
+        for c in style where c != 0x20 { squeezed.append(c >= 0x41 && c <= 0x5A ? c | 0x20 : c) }
+        func contains(_ needle: StaticString) -> Bool {
+            let n = needle.utf8CodeUnitCount
+            guard squeezed.count >= n else { return false }
+            let needleBytes = UnsafeBufferPointer(start: needle.utf8Start, count: n)
+            for i in 0...(squeezed.count - n) where squeezed[i] == needleBytes[0] {
+                if squeezed[i..<(i + n)].elementsEqual(needleBytes) { return true }
+            }
+            return false
+        }
+        return contains("display:none") || contains("visibility:hidden")
+    }
 }
 
-/// Builds the page model from libxml2's DOM.
+/// Builds the page model from libxml2's SAX events, in the parser's own pass: no DOM is built, so no node
+/// is allocated or freed, and the node and time guards can stop the parser itself.
+///
+/// libxml2's HTML tree builder is itself a SAX client, so these events nest exactly as the tree would
+/// (implied and auto-closed elements included). The builder keeps a stack of open elements; a subtree that
+/// is never content (scripts, hidden elements, …) is skipped by counting its nesting.
 struct PageBuilder {
     var model = PageModel()
     private var current: TextBlock?
@@ -280,107 +332,131 @@ struct PageBuilder {
     private let deadline: Double
     private(set) var exceeded: ExtractionOutcome?
 
+    /// What an open element is to the builder.
+    private enum Role {
+        /// In the model, at this index.
+        case element(Int32)
+        /// `<head>`: its text is ignored; its children hang from the head's parent, as boilerplate.
+        case head
+        /// The page's `<title>`: its own text is the title.
+        case title
+    }
+    private struct Frame {
+        var role: Role
+        var kind: TagKind
+        /// The parent index, furniture flag and table row that children of this element get.
+        var childParent: Int32
+        var boilerplate: Bool
+        var row: Int32
+    }
+    private var stack: [Frame] = []
+    /// Open elements inside a skipped subtree (the skipped element included).
+    private var skipDepth = 0
+    private var rootSeen = false
+    private var titleBytes: [UInt8] = []
+    /// The parser to stop when a guard fires.
+    private var parser: htmlParserCtxtPtr?
+
     init(maximumNodes: Int, deadline: Double) {
         self.maximumNodes = maximumNodes
         self.deadline = deadline
+        stack.reserveCapacity(64)
     }
 
-    /// Walks the document from its root element.
-    mutating func build(_ doc: htmlDocPtr) {
-        guard let root = xmlDocGetRootElement(doc) else { return }
-        visitElement(root, parent: -1, boilerplate: false, row: -1, depth: 0)
-        flush()
-    }
-
-    private static func attribute(_ node: xmlNodePtr, _ name: String) -> String? {
-        var attr = node.pointee.properties
-        while let a = attr {
-            if let n = a.pointee.name, strcasecmp(UnsafeRawPointer(n).assumingMemoryBound(to: CChar.self), name) == 0 {
-                guard let text = a.pointee.children, let content = text.pointee.content else { return "" }
-                return String(cString: UnsafeRawPointer(content).assumingMemoryBound(to: CChar.self))
-            }
-            attr = a.pointee.next
+    /// Parses `html` (UTF-8) with libxml2's recovering HTML parser, building the model as it goes.
+    /// - Returns: false when libxml2 could not set up a parser.
+    mutating func parse(_ html: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = html.baseAddress else { return true }
+        let created = base.withMemoryRebound(to: CChar.self, capacity: html.count) {
+            htmlCreateMemoryParserCtxt($0, Int32(clamping: html.count))
         }
-        return nil
-    }
-
-    private mutating func flush() {
-        guard var block = current else { return }
-        current = nil
-        // Trim surrounding whitespace.
-        while let last = block.text.last, last == 0x20 || last == 0x0A { block.text.removeLast() }
-        var start = 0
-        while start < block.text.count, block.text[start] == 0x20 || block.text[start] == 0x0A { start += 1 }
-        if start > 0 { block.text.removeFirst(start) }
-        guard !block.text.isEmpty else { return }
-        model.blocks.append(block)
-    }
-
-    private mutating func startBlock(element: Int32, kind: TagKind, boilerplate: Bool, row: Int32) {
-        flush()
-        current = TextBlock(element: element, kind: kind, underBoilerplate: boilerplate, row: row, preformatted: preDepth > 0)
-    }
-
-    private mutating func appendText(_ content: UnsafePointer<UInt8>, element: Int32, boilerplate: Bool, row: Int32) {
-        if current == nil { current = TextBlock(element: element, kind: model.elements[Int(element)].kind, underBoilerplate: boilerplate, row: row) }
-        var p = content
-        var added = 0
-        let preformatted = preDepth > 0
-        while p.pointee != 0 {
-            let c = p.pointee
-            if c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D || c == 0x0C {
-                if preformatted && c == 0x0A {
-                    current!.text.append(0x0A)
-                } else if let last = current!.text.last, last != 0x20 && last != 0x0A {
-                    current!.text.append(0x20)
-                } else if current!.text.isEmpty == false && preformatted {
-                    current!.text.append(0x20)
-                }
-            } else if c == 0xC2 && p[1] == 0xA0 {
-                // A no-break space is a space.
-                if let last = current!.text.last, last != 0x20 && last != 0x0A { current!.text.append(0x20) }
-                p += 1
-            } else {
-                current!.text.append(c)
-                added += 1
-            }
-            p += 1
+        guard let context = created, let sax = context.pointee.sax else {
+            if let created { htmlFreeParserCtxt(created) }
+            return false
         }
-        if linkDepth > 0 { current!.linkLength += added }
+        defer { htmlFreeParserCtxt(context) }
+        var handler = htmlSAXHandler()
+        handler.startElement = { user, name, attributes in
+            user!.assumingMemoryBound(to: PageBuilder.self).pointee.startElement(name, AttributeList(pairs: attributes))
+        }
+        handler.endElement = { user, _ in
+            user!.assumingMemoryBound(to: PageBuilder.self).pointee.endElement()
+        }
+        let characters: charactersSAXFunc = { user, text, length in
+            guard let text, length > 0 else { return }
+            user!.assumingMemoryBound(to: PageBuilder.self).pointee.characters(UnsafeBufferPointer(start: text, count: Int(length)))
+        }
+        handler.characters = characters
+        // Script and style bodies arrive as CDATA blocks; the tree builder makes them text nodes.
+        handler.cdataBlock = characters
+        handler.initialized = 1
+        sax.pointee = handler
+        // The input is valid UTF-8 (a Swift string; thresh warc transcodes). Without a declared encoder
+        // libxml2 guesses one at the first non-ASCII byte, and a <meta charset> would make it re-decode the
+        // bytes: both are turned off, as htmlReadMemory(…, "UTF-8", …) does.
+        if let utf8 = xmlFindCharEncodingHandler("UTF-8") { _ = xmlSwitchToEncoding(context, utf8) }
+        let flags = Int32(HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NOERROR.rawValue | HTML_PARSE_NOWARNING.rawValue
+            | HTML_PARSE_NONET.rawValue | HTML_PARSE_IGNORE_ENC.rawValue)
+        _ = htmlCtxtUseOptions(context, flags)
+        parser = context
+        withUnsafeMutablePointer(to: &self) { me in
+            context.pointee.userData = UnsafeMutableRawPointer(me)
+            _ = htmlParseDocument(context)
+        }
+        parser = nil
+        if let doc = context.pointee.myDoc { xmlFreeDoc(doc); context.pointee.myDoc = nil }
+        flush()
+        return true
     }
 
-    private mutating func visitElement(_ node: xmlNodePtr, parent: Int32, boilerplate inherited: Bool, row: Int32, depth: Int) {
-        model.nodeCount += 1
-        if exceeded != nil { return }
-        if model.nodeCount > maximumNodes { exceeded = .tooManyNodes; return }
-        if model.nodeCount & 1023 == 0 && monotonicSeconds() > deadline { exceeded = .timeout; return }
-        guard depth < 400 else { return }
+    private mutating func stop(_ outcome: ExtractionOutcome) {
+        exceeded = outcome
+        if let parser { xmlStopParser(parser) }
+    }
 
-        let kind = TagKind.of(node.pointee.name.map { UnsafePointer($0) })
-        let attributes = Attributes(node)
-
-        if kind == .title, model.title == nil {
-            model.title = textContent(node)
+    private mutating func startElement(_ name: UnsafePointer<xmlChar>?, _ attributeList: AttributeList) {
+        if skipDepth > 0 { skipDepth += 1; return }
+        guard let top = stack.last else {
+            // Only the root element is read (as the tree walk from xmlDocGetRootElement did).
+            if rootSeen { skipDepth = 1; return }
+            rootSeen = true
+            openElement(name, attributeList, parent: -1, boilerplate: false, row: -1)
             return
         }
-        if kind == .meta { readMeta(node); return }
+        switch top.role {
+        case .title: skipDepth = 1
+        case .head: openElement(name, attributeList, parent: top.childParent, boilerplate: true, row: -1)
+        case .element: openElement(name, attributeList, parent: top.childParent, boilerplate: top.boilerplate, row: top.row)
+        }
+    }
+
+    private mutating func openElement(_ name: UnsafePointer<xmlChar>?, _ attributeList: AttributeList, parent: Int32,
+                                      boilerplate inherited: Bool, row: Int32) {
+        model.nodeCount += 1
+        if exceeded != nil { skipDepth = 1; return }
+        if model.nodeCount > maximumNodes { stop(.tooManyNodes); skipDepth = 1; return }
+        if model.nodeCount & 1023 == 0 && monotonicSeconds() > deadline { stop(.timeout); skipDepth = 1; return }
+        guard stack.count < 400 else { skipDepth = 1; return }
+
+        let kind = TagKind.of(name)
+        if kind == .title, model.title == nil {
+            titleBytes.removeAll(keepingCapacity: true)
+            stack.append(Frame(role: .title, kind: kind, childParent: parent, boilerplate: true, row: -1))
+            return
+        }
+        if kind == .meta { readMeta(attributeList); skipDepth = 1; return }
         if kind == .head {
             // Only the title and meta tags of the head matter.
-            var child = node.pointee.children
-            while let c = child {
-                if c.pointee.type == XML_ELEMENT_NODE { visitElement(c, parent: parent, boilerplate: true, row: -1, depth: depth + 1) }
-                child = c.pointee.next
-            }
+            stack.append(Frame(role: .head, kind: kind, childParent: parent, boilerplate: true, row: -1))
             return
         }
+        let attributes = Attributes(attributeList)
         if kind == .html, let lang = attributes.lang, !lang.isEmpty { model.language = lang }
-        if kind.isSkipped { return }
-        if attributes.hidden { return }
+        if kind.isSkipped || attributes.hidden { skipDepth = 1; return }
 
         var element = PageElement(kind: kind, parent: parent)
-        let hintText = attributes.hints
-        if !hintText.isEmpty {
-            let (isContent, furniture) = ClassHints.classify(hintText)
+        if !attributes.hints.isEmpty {
+            let (isContent, furniture) = attributes.hints.result
             element.contentHint = isContent
             if let furniture {
                 element.boilerplateHint = true
@@ -402,59 +478,99 @@ struct PageBuilder {
                 if current!.kind == .p || current!.preformatted || current!.kind == .pre { current!.text.append(0x0A) } else { flush() }
             }
             model.elements[Int(index)].subtreeEnd = index + 1
+            skipDepth = 1
             return
         }
         if kind == .hr || kind == .img {
             if kind == .hr { flush() }
             model.elements[Int(index)].subtreeEnd = index + 1
+            skipDepth = 1
             return
         }
         if kind.isBlock { startBlock(element: index, kind: kind, boilerplate: boilerplate, row: rowHere) }
         if kind == .a { linkDepth += 1 }
         if kind == .pre { preDepth += 1 }
+        stack.append(Frame(role: .element(index), kind: kind, childParent: index, boilerplate: boilerplate, row: rowHere))
+    }
 
-        var child = node.pointee.children
-        while let c = child {
-            switch c.pointee.type {
-            case XML_ELEMENT_NODE:
-                visitElement(c, parent: index, boilerplate: boilerplate, row: rowHere, depth: depth + 1)
-                if exceeded != nil { return }
-            case XML_TEXT_NODE, XML_CDATA_SECTION_NODE:
-                if let content = c.pointee.content {
-                    let owner = current?.element ?? index
-                    appendText(UnsafePointer(content), element: owner, boilerplate: boilerplate, row: rowHere)
+    private mutating func endElement() {
+        if skipDepth > 0 { skipDepth -= 1; return }
+        guard let frame = stack.popLast() else { return }
+        switch frame.role {
+        case .head: break
+        case .title:
+            let s = String(decoding: titleBytes, as: UTF8.self)
+            let collapsed = s.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }).joined(separator: " ")
+            model.title = collapsed.isEmpty ? nil : collapsed
+        case .element(let index):
+            if frame.kind == .a { linkDepth -= 1 }
+            if frame.kind == .pre { preDepth -= 1 }
+            if frame.kind.isBlock { flush() }
+            model.elements[Int(index)].subtreeEnd = Int32(model.elements.count)
+        }
+    }
+
+    private mutating func characters(_ text: UnsafeBufferPointer<UInt8>) {
+        guard skipDepth == 0, let top = stack.last else { return }
+        switch top.role {
+        case .head: return
+        case .title: titleBytes.append(contentsOf: text)
+        case .element(let index):
+            appendText(text, element: current?.element ?? index, boilerplate: top.boilerplate, row: top.row)
+        }
+    }
+
+    private mutating func flush() {
+        guard var block = current else { return }
+        current = nil
+        // Trim surrounding whitespace.
+        while let last = block.text.last, last == 0x20 || last == 0x0A { block.text.removeLast() }
+        var start = 0
+        while start < block.text.count, block.text[start] == 0x20 || block.text[start] == 0x0A { start += 1 }
+        if start > 0 { block.text.removeFirst(start) }
+        guard !block.text.isEmpty else { return }
+        model.blocks.append(block)
+    }
+
+    private mutating func startBlock(element: Int32, kind: TagKind, boilerplate: Bool, row: Int32) {
+        flush()
+        current = TextBlock(element: element, kind: kind, underBoilerplate: boilerplate, row: row, preformatted: preDepth > 0)
+    }
+
+    /// Appends a text run, collapsing whitespace (kept as line breaks inside `<pre>`). One call may carry part
+    /// of a text node: libxml2 reports long text in pieces, and the collapsing carries across them.
+    private mutating func appendText(_ content: UnsafeBufferPointer<UInt8>, element: Int32, boilerplate: Bool, row: Int32) {
+        if current == nil { current = TextBlock(element: element, kind: model.elements[Int(element)].kind, underBoilerplate: boilerplate, row: row) }
+        var added = 0
+        let preformatted = preDepth > 0
+        var i = 0
+        let n = content.count
+        while i < n {
+            let c = content[i]
+            if c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D || c == 0x0C {
+                if preformatted && c == 0x0A {
+                    current!.text.append(0x0A)
+                } else if let last = current!.text.last, last != 0x20 && last != 0x0A {
+                    current!.text.append(0x20)
+                } else if current!.text.isEmpty == false && preformatted {
+                    current!.text.append(0x20)
                 }
-            default:
-                break
+            } else if c == 0xC2 && i + 1 < n && content[i + 1] == 0xA0 {
+                // A no-break space is a space.
+                if let last = current!.text.last, last != 0x20 && last != 0x0A { current!.text.append(0x20) }
+                i += 1
+            } else {
+                current!.text.append(c)
+                added += 1
             }
-            child = c.pointee.next
+            i += 1
         }
-
-        if kind == .a { linkDepth -= 1 }
-        if kind == .pre { preDepth -= 1 }
-        if kind.isBlock { flush() }
-        model.elements[Int(index)].subtreeEnd = Int32(model.elements.count)
+        if linkDepth > 0 { current!.linkLength += added }
     }
 
-    private func textContent(_ node: xmlNodePtr) -> String? {
-        // The title's text children, read in place (no libxml2 allocation to free).
-        var bytes: [UInt8] = []
-        var child = node.pointee.children
-        while let c = child {
-            if c.pointee.type == XML_TEXT_NODE, let content = c.pointee.content {
-                var p = UnsafePointer(content)
-                while p.pointee != 0 { bytes.append(p.pointee); p += 1 }
-            }
-            child = c.pointee.next
-        }
-        let s = String(decoding: bytes, as: UTF8.self)
-        let collapsed = s.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }).joined(separator: " ")
-        return collapsed.isEmpty ? nil : collapsed
-    }
-
-    private mutating func readMeta(_ node: xmlNodePtr) {
-        let property = (Self.attribute(node, "property") ?? Self.attribute(node, "name") ?? Self.attribute(node, "http-equiv"))?.lowercased()
-        guard let property, let content = Self.attribute(node, "content"), !content.isEmpty else { return }
+    private mutating func readMeta(_ attributes: AttributeList) {
+        let property = (attributes.value(of: "property") ?? attributes.value(of: "name") ?? attributes.value(of: "http-equiv"))?.lowercased()
+        guard let property, let content = attributes.value(of: "content"), !content.isEmpty else { return }
         switch property {
         case "og:title": if model.title == nil { model.title = content }
         case "content-language", "language", "dc.language": if model.language == nil { model.language = content }

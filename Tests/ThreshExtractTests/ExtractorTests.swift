@@ -82,6 +82,28 @@ import ThreshCore
         #expect(throws: ExtractionOutcome.tooLarge) { try extract(page(article)) { $0.maximumInputBytes = 100 } }
         let many = String(repeating: "<div><span>x</span></div>", count: 2000)
         #expect(throws: ExtractionOutcome.tooManyNodes) { try extract(page(many + article)) { $0.maximumNodes = 1000 } }
+        // The clock is read every 1,024 elements, while the page is being parsed.
+        #expect(throws: ExtractionOutcome.timeout) { try extract(page(many + article)) { $0.maximumSeconds = 0 } }
+        #expect(throws: Never.self) { try extract(page(many + article)) }
+    }
+
+    @Test func nonASCIITextIsReadAsTheUTF8ItIs() throws {
+        // A stale charset declaration must not make libxml2 decode the (already UTF-8) text a second time,
+        // nor may the first non-ASCII byte make it guess an encoding.
+        let body = "<article><p>Grüße aus Köln, naïve café prices, and 東京 in one paragraph: enough text to be content here.</p>\(article)</article>"
+        for head in ["<title>Köln</title>", "<meta charset=\"iso-8859-1\"><title>Köln</title>",
+                     "<meta http-equiv=\"Content-Type\" content=\"text/html; charset=windows-1252\"><title>Köln</title>"] {
+            let result = try extract(page(body, head: head))
+            #expect(result.text.hasPrefix("Grüße aus Köln, naïve café prices, and 東京 in one paragraph"), "\(head)")
+            #expect(result.title == "Köln")
+        }
+    }
+
+    @Test func textSplitAcrossParserChunksIsCollapsedAsOne() throws {
+        // libxml2 reports long text runs in pieces of about 1,000 bytes; whitespace collapsing carries across.
+        let words = (0..<600).map { "word\($0)" }.joined(separator: "   \n  ")
+        let text = try extract(page("<article><p>\(words).</p></article>")).text
+        #expect(text == (0..<600).map { "word\($0)" }.joined(separator: " ") + ".")
     }
 
     @Test func favorRecallKeepsMoreThanPrecision() throws {
