@@ -169,7 +169,12 @@ enum ClassHints {
         "share", "sharing", "social", "cookie", "cookies", "consent", "gdpr", "advert", "advertisement", "ads",
         "sponsored", "promo", "related", "newsletter", "subscribe", "popup", "modal", "widget", "pagination",
         "teaser", "teasers", "recommendations", "outbrain", "taboola", "author", "autor", "bio", "kommentare",
-        "mostread", "trending", "sharebar", "socialbar",
+        "mostread", "trending", "sharebar", "socialbar", "rail", "foot",
+    ]
+    /// Parts that mark furniture even as a camel-case hump ("rightRail", "mainNav"): names of page layout.
+    static let layoutParts: Set<String> = [
+        "nav", "navbar", "navigation", "menu", "sidebar", "rail", "footer", "breadcrumb", "breadcrumbs", "comment",
+        "comments", "share", "sharing", "social", "cookie", "cookies", "consent",
     ]
     static let content: Set<String> = [
         "article", "articlebody", "article-body", "article-content", "content", "entry", "entry-content", "post",
@@ -191,6 +196,7 @@ enum ClassHints {
     }
     private static let boilerplateWords = table(boilerplate)
     private static let boilerplatePartWords = table(boilerplateParts)
+    private static let layoutPartWords = table(layoutParts)
     private static let contentWords = table(content)
 
     /// Reads a class/id/role text: whether it names content (a whole value, or a part of a hyphenated value
@@ -212,6 +218,9 @@ enum ClassHints {
 
         var result: (content: Bool, boilerplate: String?) { (isContent, isContent ? nil : furniture) }
 
+        private func isUpper(_ c: UInt8) -> Bool { c >= 0x41 && c <= 0x5A }
+        private func isLower(_ c: UInt8) -> Bool { c >= 0x61 && c <= 0x7A }
+
         mutating func read(_ bytes: UnsafeBufferPointer<UInt8>) {
             isEmpty = false
             var i = 0
@@ -225,21 +234,24 @@ enum ClassHints {
                 let whole = hash(word)
                 if contentWords[whole] != nil { isContent = true; continue }
                 if furniture == nil, let f = boilerplateWords[whole] { furniture = f }
-                // Parts of hyphenated or underscored names.
+                // Parts of hyphenated, underscored or camel-case names ("site-nav", "rightRail").
                 var partHasContent = false
                 var partFurniture: String?
                 var partCount = 0
                 var j = 0
-                while j <= word.count {
+                while j < word.count {
+                    if word[j] == 0x2D || word[j] == 0x5F { j += 1; continue }
                     let s = j
-                    while j < word.count && word[j] != 0x2D && word[j] != 0x5F { j += 1 }
-                    if j > s {
-                        partCount += 1
-                        let h = hash(UnsafeBufferPointer(rebasing: word[s..<j]))
-                        if contentWords[h] != nil { partHasContent = true }
-                        if partFurniture == nil, let f = boilerplatePartWords[h] { partFurniture = f }
-                    }
                     j += 1
+                    while j < word.count && word[j] != 0x2D && word[j] != 0x5F
+                        && !(isUpper(word[j]) && isLower(word[j - 1])) { j += 1 }
+                    partCount += 1
+                    let h = hash(UnsafeBufferPointer(rebasing: word[s..<j]))
+                    // A camel-case hump ("Teaser" in "jobTeaser") is a weaker word boundary than a hyphen:
+                    // only layout names count there.
+                    let hump = s > 0 && isUpper(word[s]) && isLower(word[s - 1])
+                    if contentWords[h] != nil { partHasContent = true }
+                    if partFurniture == nil, let f = (hump ? layoutPartWords : boilerplatePartWords)[h] { partFurniture = f }
                 }
                 guard partCount > 1 else { continue }
                 if partHasContent && partFurniture == nil { isContent = true }

@@ -87,6 +87,20 @@ import ThreshCore
         #expect(throws: Never.self) { try extract(page(many + article)) }
     }
 
+    @Test func classAndIdNamesAreReadByTheirParts() {
+        #expect(ClassHints.classify("sidebar").boilerplate == "sidebar")
+        #expect(ClassHints.classify("site-nav clearfix").boilerplate == "nav")
+        #expect(ClassHints.classify("rightRail").boilerplate == "rail")
+        #expect(ClassHints.classify("mainNavigation").boilerplate == "navigation")
+        // A camel-case hump counts for layout names only; a hyphen counts for every furniture part.
+        #expect(ClassHints.classify("jobTeaser").boilerplate == nil)
+        #expect(ClassHints.classify("job-teaser").boilerplate == "teaser")
+        #expect(ClassHints.classify("entry-content").content)
+        #expect(ClassHints.classify("post articleBody").content)
+        #expect(ClassHints.classify("comments entry").content)
+        #expect(ClassHints.classify("").boilerplate == nil)
+    }
+
     @Test func nonASCIITextIsReadAsTheUTF8ItIs() throws {
         // A stale charset declaration must not make libxml2 decode the (already UTF-8) text a second time,
         // nor may the first non-ASCII byte make it guess an encoding.
