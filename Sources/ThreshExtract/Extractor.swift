@@ -1,4 +1,7 @@
 import ThreshCore
+#if canImport(Glibc)
+import Glibc
+#endif
 internal import CThreshXML
 
 /// Options of the main-content extractor.
@@ -70,10 +73,18 @@ public struct HTMLExtractor: Sendable {
         guard utf8Count <= options.maximumInputBytes else { throw .tooLarge }
         let started = monotonicSeconds()
         let parsed: Result<PageModel, ExtractionOutcome> = html.withUTF8 { bytes in
-            var builder = PageBuilder(maximumNodes: options.maximumNodes, deadline: started + options.maximumSeconds)
-            guard builder.parse(bytes) else { return .failure(.unparsable) }
-            if let exceeded = builder.exceeded { return .failure(exceeded) }
-            return .success(builder.model)
+            func build(_ bytes: UnsafeBufferPointer<UInt8>) -> Result<PageModel, ExtractionOutcome> {
+                var builder = PageBuilder(maximumNodes: options.maximumNodes, deadline: started + options.maximumSeconds)
+                guard builder.parse(bytes) else { return .failure(.unparsable) }
+                if let exceeded = builder.exceeded { return .failure(exceeded) }
+                return .success(builder.model)
+            }
+            guard let base = bytes.baseAddress, memchr(base, 0, bytes.count) != nil else { return build(bytes) }
+            // libxml2 2.9 ends the document at a NUL byte; browsers drop NULs from HTML text, and so does Thresh.
+            var cleaned: [UInt8] = []
+            cleaned.reserveCapacity(bytes.count)
+            for byte in bytes where byte != 0 { cleaned.append(byte) }
+            return cleaned.withUnsafeBufferPointer { build($0) }
         }
         var page: PageModel
         switch parsed {

@@ -379,6 +379,7 @@ struct PageBuilder {
     /// - Returns: false when libxml2 could not set up a parser.
     mutating func parse(_ html: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let base = html.baseAddress else { return true }
+        Self.initializeLibxml2()
         let created = base.withMemoryRebound(to: CChar.self, capacity: html.count) {
             htmlCreateMemoryParserCtxt($0, Int32(clamping: html.count))
         }
@@ -420,6 +421,14 @@ struct PageBuilder {
         flush()
         return true
     }
+
+    /// libxml2's global tables (the HTML auto-close index, the dictionary lock, …) must be set up once, before
+    /// any thread makes a parser; `htmlReadMemory` did that itself, a bare parser context does not.
+    private static let libxml2Initialized: Bool = {
+        xmlInitParser()
+        return true
+    }()
+    private static func initializeLibxml2() { _ = libxml2Initialized }
 
     private mutating func stop(_ outcome: ExtractionOutcome) {
         exceeded = outcome

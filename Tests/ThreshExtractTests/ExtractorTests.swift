@@ -113,6 +113,12 @@ import ThreshCore
         }
     }
 
+    @Test func nulBytesDoNotEndThePage() throws {
+        // libxml2 2.9 stops at a NUL; pages with stray NULs (seen in the wild) keep the text after them.
+        let text = try extract(page("<div><img src=x>\u{0}\u{0}\u{0}</div><article>\(article)</article>")).text
+        #expect(text.contains("paragraph number 4"))
+    }
+
     @Test func textSplitAcrossParserChunksIsCollapsedAsOne() throws {
         // libxml2 reports long text runs in pieces of about 1,000 bytes; whitespace collapsing carries across.
         let words = (0..<600).map { "word\($0)" }.joined(separator: "   \n  ")
