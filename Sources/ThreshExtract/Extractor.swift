@@ -138,6 +138,9 @@ struct ContentSelector {
         "zuletzt aktualisiert", "veröffentlicht am", "published", "updated",
     ]
 
+    /// Main content shorter than this (bytes) triggers the fallback to all link-poor text outside furniture.
+    static let fallbackBelow = 400
+
     static func isBoilerplatePhrase(_ text: [UInt8]) -> Bool {
         let lower = String(decoding: text.prefix(60), as: UTF8.self).lowercased()
         return boilerplatePhrases.contains { lower.hasPrefix($0) }
@@ -382,6 +385,15 @@ struct ContentSelector {
                 let previousKept = (i > 0 && kept[i - 1]) || (i > 1 && kept[i - 2])
                 let nextKept = (i + 1 < kept.count && kept[i + 1]) || (i + 2 < kept.count && kept[i + 2])
                 if (b.kind.isHeading && nextKept) || (previousKept && nextKept && b.length >= 15) { kept[i] = true }
+            }
+        }
+        // A (nearly) empty main content means a short or unusual page rather than a page without content: fall
+        // back to its link-poor text outside furniture, as trafilatura falls back to its baseline.
+        let keptLength = page.blocks.indices.reduce(0) { $0 + (kept[$1] ? page.blocks[$1].length : 0) }
+        if keptLength < Self.fallbackBelow {
+            for i in page.blocks.indices where !kept[i] {
+                let b = page.blocks[i]
+                if !b.underBoilerplate && b.linkDensity < 0.2 && b.length >= 40 && !Self.isBoilerplatePhrase(b.text) { kept[i] = true }
             }
         }
         // The same text twice (a repeated teaser or caption) is kept once.

@@ -113,6 +113,16 @@ import ThreshCore
         }
     }
 
+    @Test func shortPagesKeepTheirFewParagraphs() throws {
+        // The container that looks like content holds only links; the page's text is two short paragraphs
+        // elsewhere: the main content comes out empty, and the fallback keeps the link-poor text.
+        let links = "<div class=\"content\"><ul><li><a href=/1>Link number one</a></li><li><a href=/2>Link number two</a></li></ul></div>"
+        let html = page(links + "<div><p>Wie war das nochmal mit den Variablen? Ein Auszug aus dem Kurs.</p>"
+            + "<p>Variablen sind kein Problem für dich? Dann lies die nächste Lektion.</p></div>")
+        let text = try extract(html).text
+        #expect(text == "Wie war das nochmal mit den Variablen? Ein Auszug aus dem Kurs.\n\nVariablen sind kein Problem für dich? Dann lies die nächste Lektion.")
+    }
+
     @Test func nulBytesDoNotEndThePage() throws {
         // libxml2 2.9 stops at a NUL; pages with stray NULs (seen in the wild) keep the text after them.
         let text = try extract(page("<div><img src=x>\u{0}\u{0}\u{0}</div><article>\(article)</article>")).text
