@@ -231,16 +231,16 @@ public final class PipelineRunner: @unchecked Sendable {
             // Quality models: references (positive) vs the crawl's own text (negative). Two models are trained on
             // complementary halves of the crawl (by a hash of the document id), and each document is scored by the
             // model that did not see it: scoring a model's own training negatives would mostly measure memorisation.
+            // The folds are independent (each its own model file), so they train side by side on the workers.
             let started = monotonicSeconds()
-            var trained = false
-            for fold in 0..<Self.folds {
-                let modelPath = work + "/quality-model-\(fold).json"
-                if exists(modelPath) { continue }
+            let missing = (0..<Self.folds).filter { !exists(work + "/quality-model-\($0).json") }
+            try parallel(missing.count) { [self] m in
+                let fold = missing[m]
                 report("training quality model \(fold + 1) of \(Self.folds)")
-                try trainQuality(positives: p.references.flatMap(\.files), negatives: extracted, fold: fold, folds: Self.folds, output: modelPath)
-                trained = true
+                try trainQuality(positives: p.references.flatMap(\.files), negatives: extracted, fold: fold, folds: Self.folds,
+                                 output: work + "/quality-model-\(fold).json")
             }
-            if trained {
+            if !missing.isEmpty {
                 var s = StageStatistics(stage: "train")
                 s.seconds = monotonicSeconds() - started
                 try saveStatistics([s], task: "train")
