@@ -6,7 +6,8 @@ import PackageDescription
 /// Layering (dependencies point downwards only):
 /// `thresh` (CLI) → stages (`ThreshWARC`, `ThreshExtract`) → `ThreshIO` → `ThreshCore`, with one C module per
 /// system library (`CThreshZlib`, `CThreshZstd`, `CThreshDeflate`, `CThreshBrotli` wrapped by `ThreshIO`;
-/// `CThreshXML` (libxml2) wrapped by `ThreshExtract`).
+/// `CThreshXML` (libxml2) wrapped by `ThreshExtract`), and `CThreshKernels`, the project's own SIMD loops (MinHash)
+/// with run-time CPU dispatch, wrapped by `ThreshDedup`.
 let package = Package(
     name: "Thresh",
     platforms: [.macOS(.v15)],
@@ -42,6 +43,7 @@ let package = Package(
             name: "CThreshBrotli",
             linkerSettings: [.linkedLibrary("brotlidec")]
         ),
+        .target(name: "CThreshKernels"),
         .systemLibrary(
             name: "CThreshXML",
             pkgConfig: "libxml-2.0",
@@ -55,7 +57,7 @@ let package = Package(
         .target(name: "ThreshWARC", dependencies: ["ThreshCore", "ThreshIO"]),
         .target(name: "ThreshExtract", dependencies: ["ThreshCore", "CThreshXML"]),
         .target(name: "ThreshQuality", dependencies: ["ThreshCore", "ThreshIO"]),
-        .target(name: "ThreshDedup", dependencies: ["ThreshCore", "ThreshIO", "ThreshQuality"]),
+        .target(name: "ThreshDedup", dependencies: ["ThreshCore", "ThreshIO", "ThreshQuality", "CThreshKernels"]),
         .target(name: "ThreshShards", dependencies: ["ThreshCore", "ThreshIO"]),
         .target(name: "ThreshPipeline", dependencies: ["ThreshCore", "ThreshIO", "ThreshWARC", "ThreshExtract", "ThreshQuality", "ThreshDedup", "ThreshShards"]),
         .executableTarget(

@@ -87,6 +87,8 @@ public struct DedupStatistics: Sendable {
     public var clusterSizes: [Int: Int] = [:]
     public var jaccardHistogram = [Int](repeating: 0, count: 20)
     public var phaseSeconds: [(String, Double)] = []
+    /// Of the signatures phase, the time spent reading and parsing input documents.
+    public var readSeconds = 0.0
 
     public var json: JSONObject {
         var o = JSONObject()
@@ -102,6 +104,7 @@ public struct DedupStatistics: Sendable {
         o["cluster_sizes"] = .object(JSONObject(clusterSizes.sorted { $0.key < $1.key }.map { (key: String($0.key), value: .int($0.value)) }))
         o["jaccard_histogram"] = .array(jaccardHistogram.map { .int($0) })
         o["phase_seconds"] = .object(JSONObject(phaseSeconds.map { (key: $0.0, value: .double($0.1)) }))
+        o["signatures_read_seconds"] = .double(readSeconds)
         return o
     }
 }
@@ -196,8 +199,11 @@ public final class DedupJob {
         var document: UInt32 = 0
         for input in inputs {
             let reader = try DocumentReader(path: input.path)
-            while let doc = try reader.next() {
-                let shingles = options.shingler.shingles(doc.text)
+            while true {
+                let readStarted = monotonicSeconds()
+                guard let doc = try reader.next() else { break }
+                statistics.readSeconds += monotonicSeconds() - readStarted
+                let shingles = options.shingler.shingleValues(doc.text)
                 let source = doc.source ?? input.path
                 keys.append(source + "\u{0}" + doc.id)
                 sources.append(source)
@@ -391,7 +397,16 @@ public final class DedupJob {
             let name = String(input.path.split(separator: "/").last ?? Substring(input.path))
             let kept = input.isIndex ? nil : try DocumentWriter(path: output + "/kept/" + name)
             let reader = try DocumentReader(path: input.path)
-            while var doc = try reader.next() {
+            // Documents outside every cluster (nearly all) pass through as their input line, unparsed: phase 1
+            // has read and validated every line already.
+            while let parsed = try reader.nextLine({ line -> Document? in
+                if clusterOf[document] >= 0 { return try reader.parse(line) }
+                statistics.perSource[sources[document], default: (0, 0)].documents += 1
+                try kept?.write(line: line)
+                document += 1
+                return nil
+            }) {
+                guard var doc = parsed else { continue }
                 defer { document += 1 }
                 let source = sources[document]
                 statistics.perSource[source, default: (0, 0)].documents += 1
@@ -446,7 +461,8 @@ func makeDirectory(_ path: String) throws {
     if mkdir(path, 0o755) != 0 && errno != EEXIST { throw ThreshError(.io, "cannot create directory: \(errnoString())", file: path) }
 }
 
-/// Shingle sets by document number, read back with pread from the phase-1 files.
+/// Shingle sets by document number, read back with pread from the phase-1 files. Phase 1 stores each document's
+/// shingle values as `Shingler.shingleValues` yields them; `set` returns them sorted and distinct.
 final class SetStore {
     private let setsFD: Int32
     private var offsets: [UInt64] = []
@@ -477,6 +493,9 @@ final class SetStore {
         let want = values.count * 8
         let got = values.withUnsafeMutableBytes { pread(setsFD, $0.baseAddress, want, off_t(start * 8)) }
         guard got == want else { throw ThreshError(.io, "short read of a shingle set", file: "sets.bin") }
+        var sorted = true
+        for i in values.indices.dropFirst() where values[i - 1] >= values[i] { sorted = false; break }
+        if !sorted { Shingler.sortAndUnique(&values) }
         return values
     }
 

@@ -1,5 +1,6 @@
 public import ThreshQuality
 import ThreshCore
+import CThreshKernels
 
 /// xxHash64 (seed 0 unless given), for shingle hashes that must be the same on every run and machine.
 public enum XXH64 {
@@ -11,14 +12,23 @@ public enum XXH64 {
     @inline(__always) static func merge(_ acc: UInt64, _ val: UInt64) -> UInt64 { (acc ^ round(0, val)) &* p1 &+ p4 }
 
     public static func hash(_ bytes: UnsafeRawBufferPointer, seed: UInt64 = 0) -> UInt64 {
-        let n = bytes.count
+        guard let base = bytes.baseAddress else { return hash(UnsafeRawPointer(bitPattern: 1)!, count: 0, seed: seed) }
+        return hash(base, count: bytes.count, seed: seed)
+    }
+
+    @inline(__always) static func load64(_ p: UnsafeRawPointer, _ offset: Int) -> UInt64 {
+        UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+    }
+
+    /// xxHash64 of `count` bytes at `base`.
+    public static func hash(_ base: UnsafeRawPointer, count n: Int, seed: UInt64 = 0) -> UInt64 {
         var i = 0
         var h: UInt64
-        let load64 = { (o: Int) -> UInt64 in UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: o, as: UInt64.self)) }
         if n >= 32 {
             var v1 = seed &+ p1 &+ p2, v2 = seed &+ p2, v3 = seed, v4 = seed &- p1
             while i + 32 <= n {
-                v1 = round(v1, load64(i)); v2 = round(v2, load64(i + 8)); v3 = round(v3, load64(i + 16)); v4 = round(v4, load64(i + 24))
+                v1 = round(v1, load64(base, i)); v2 = round(v2, load64(base, i + 8))
+                v3 = round(v3, load64(base, i + 16)); v4 = round(v4, load64(base, i + 24))
                 i += 32
             }
             h = rotl(v1, 1) &+ rotl(v2, 7) &+ rotl(v3, 12) &+ rotl(v4, 18)
@@ -27,12 +37,12 @@ public enum XXH64 {
             h = seed &+ p5
         }
         h = h &+ UInt64(n)
-        while i + 8 <= n { h = rotl(h ^ round(0, load64(i)), 27) &* p1 &+ p4; i += 8 }
+        while i + 8 <= n { h = rotl(h ^ round(0, load64(base, i)), 27) &* p1 &+ p4; i += 8 }
         if i + 4 <= n {
-            h = rotl(h ^ (UInt64(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: i, as: UInt32.self))) &* p1), 23) &* p2 &+ p3
+            h = rotl(h ^ (UInt64(UInt32(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt32.self))) &* p1), 23) &* p2 &+ p3
             i += 4
         }
-        while i < n { h = rotl(h ^ (UInt64(bytes[i]) &* p5), 11) &* p1; i += 1 }
+        while i < n { h = rotl(h ^ (UInt64(base.load(fromByteOffset: i, as: UInt8.self)) &* p5), 11) &* p1; i += 1 }
         h ^= h >> 33; h = h &* p2; h ^= h >> 29; h = h &* p3; h ^= h >> 32
         return h
     }
@@ -70,23 +80,40 @@ public struct Shingler: Sendable {
 
     /// The sorted, distinct shingle values of a text (feature indices, or xxh64 of word/character n-grams).
     public func shingles(_ text: String) -> [UInt64] {
+        var values = shingleValues(text)
+        Self.sortAndUnique(&values)
+        return values
+    }
+
+    /// The shingle values of a text as it yields them: every distinct value at least once, in no stated order.
+    /// MinHash needs no more (a minimum over a multiset is the minimum over its set), and skipping the sort is a
+    /// sixth of the dedup signature phase. Feature indices come back sorted and distinct, since unigram sets
+    /// repeat values often.
+    public func shingleValues(_ text: String) -> [UInt64] {
         var values: [UInt64] = []
         switch kind {
         case .features(let hasher):
             hasher.forEachIndex(of: text) { values.append(UInt64($0)) }
+            Self.sortAndUnique(&values)
         case .words(let n):
             // Words are written into one normalised buffer separated by single spaces; the n-gram starting at
             // word i is the byte range from its first word's start to its last word's end, hashed in place.
-            let (buffer, starts, ends) = normalisedWords(text)
-            if starts.isEmpty { return [] }
-            buffer.withUnsafeBytes { raw in
-                if starts.count < n {
-                    values.append(XXH64.hash(UnsafeRawBufferPointer(rebasing: raw[starts[0]..<ends[ends.count - 1]])))
-                } else {
-                    for i in 0...(starts.count - n) {
-                        values.append(XXH64.hash(UnsafeRawBufferPointer(rebasing: raw[starts[i]..<ends[i + n - 1]])))
+            let words = normalisedWords(text)
+            let count = words.bounds.count / 2
+            if count == 0 { return [] }
+            let grams = count < n ? 1 : count - n + 1
+            let last = count < n ? count - 1 : n - 1
+            values = [UInt64](unsafeUninitializedCapacity: grams) { out, initialized in
+                words.buffer.withUnsafeBytes { raw in
+                    words.bounds.withUnsafeBufferPointer { bounds in
+                        let base = raw.baseAddress!
+                        for i in 0..<grams {
+                            let start = Int(bounds[2 * i]), end = Int(bounds[2 * (i + last) + 1])
+                            out[i] = XXH64.hash(base + start, count: end - start)
+                        }
                     }
                 }
+                initialized = grams
             }
         case .characters(let n):
             let scalars = Array(normalised(text).unicodeScalars)
@@ -98,56 +125,121 @@ public struct Shingler: Sendable {
                 values.append(buffer.withUnsafeBytes { XXH64.hash($0) })
             }
         }
-        values.sort()
-        var unique: [UInt64] = []
-        unique.reserveCapacity(values.count)
-        for v in values where unique.last != v { unique.append(v) }
-        return unique
+        return values
     }
 
-    /// The normalised words of a text in one buffer (single spaces between), with each word's byte range.
-    /// ASCII takes a table-free byte path; other characters go through their Unicode properties.
-    func normalisedWords(_ text: String) -> (buffer: [UInt8], starts: [Int], ends: [Int]) {
-        var buffer: [UInt8] = []
-        var starts: [Int] = [], ends: [Int] = []
-        buffer.reserveCapacity(text.utf8.count)
-        var inWord = false
-        func endWord() { if inWord { ends.append(buffer.count); inWord = false } }
-        func startWord() { if !inWord { if !buffer.isEmpty { buffer.append(0x20) }; starts.append(buffer.count); inWord = true } }
-        for scalar in text.unicodeScalars {
-            let v = scalar.value
-            if v < 0x80 {
-                let c = UInt8(v)
-                let isLower = c >= 0x61 && c <= 0x7A, isUpper = c >= 0x41 && c <= 0x5A, isDigit = c >= 0x30 && c <= 0x39
-                if isLower || isUpper || isDigit || c == 0x5F {
-                    startWord()
-                    if isUpper && normalisation.lowercase { buffer.append(c | 0x20) }
-                    else if isDigit && normalisation.digitsToZero { buffer.append(0x30) }
-                    else { buffer.append(c) }
-                } else if c == 0x20 || (c >= 0x09 && c <= 0x0D) || !normalisation.removePunctuation || normalisation.punctuationSeparates {
-                    endWord()
+    static func sortAndUnique(_ values: inout [UInt64]) {
+        values.sort()
+        var kept = 0
+        for i in values.indices where kept == 0 || values[kept - 1] != values[i] {
+            values[kept] = values[i]
+            kept += 1
+        }
+        values.removeLast(values.count - kept)
+    }
+
+    /// The normalised words of a text in one buffer (single spaces between), with each word's byte range as
+    /// `bounds[2i] ..< bounds[2i + 1]`. ASCII bytes go through a branch-free table step; other characters are
+    /// decoded from UTF-8 and classified by their Unicode properties.
+    func normalisedWords(_ text: String) -> (buffer: [UInt8], bounds: [Int32]) {
+        var text = text
+        return text.withUTF8 { input -> ([UInt8], [Int32]) in
+            // Lowercasing grows a character by at most half again (U+0130 → "i̇", U+023A → U+2C65), and a
+            // separating space is only written where a separator byte stood, so 2x the input would fit; 3x
+            // leaves room for any future case mapping. Words are separated by at least one byte, so there are
+            // at most (n + 1) / 2 of them and n + 2 bounds.
+            var bounds = [Int32](repeating: 0, count: input.count + 2)
+            var boundCount = 0
+            let buffer = [UInt8](unsafeUninitializedCapacity: input.count * 3 + 8) { out, written in
+                bounds.withUnsafeMutableBufferPointer { bounds in
+                    (written, boundCount) = writeWords(input, out: out.baseAddress!, bounds: bounds.baseAddress!)
                 }
-                continue
             }
-            let properties = scalar.properties
-            if properties.isWhitespace {
-                endWord()
-            } else if normalisation.removePunctuation && (properties.generalCategory.isPunctuation || properties.generalCategory.isSymbol) {
-                if normalisation.punctuationSeparates { endWord() }
-            } else {
-                startWord()
-                if normalisation.digitsToZero && properties.numericType == .decimal {
-                    buffer.append(0x30)
-                } else if normalisation.lowercase && properties.changesWhenLowercased {
-                    buffer += Array(properties.lowercaseMapping.utf8)
+            bounds.removeLast(bounds.count - boundCount)
+            return (buffer, bounds)
+        }
+    }
+
+    /// How `normalisedWords` treats each ASCII byte under this normalisation: the byte it writes for a word
+    /// character, or 0 for a separator (whitespace; punctuation that separates) and 1 for a byte that is dropped
+    /// without ending the word (punctuation when it neither separates nor stays).
+    private func asciiTable() -> [UInt8] {
+        (0..<128).map { c -> UInt8 in
+            let byte = UInt8(c)
+            switch byte {
+            case 0x30...0x39: return normalisation.digitsToZero ? 0x30 : byte
+            case 0x41...0x5A: return normalisation.lowercase ? byte | 0x20 : byte
+            case 0x61...0x7A, 0x5F: return byte
+            case 0x20, 0x09...0x0D: return 0
+            default: return normalisation.removePunctuation && !normalisation.punctuationSeparates ? 1 : 0
+            }
+        }
+    }
+
+    /// Writes the words of `input` to `out`; returns the bytes written and the number of bounds.
+    ///
+    /// Each ASCII byte is one branch-free step (word starts and ends are data, not jumps, since they come every
+    /// few bytes and mispredict): a word byte is written; the first separator after a word writes a space and
+    /// records the word's end; a word's first byte records its start. The space after the last word is trimmed.
+    private func writeWords(_ input: UnsafeBufferPointer<UInt8>, out: UnsafeMutablePointer<UInt8>,
+                            bounds: UnsafeMutablePointer<Int32>) -> (Int, Int) {
+        let table = asciiTable()
+        let lowercase = normalisation.lowercase, digitsToZero = normalisation.digitsToZero
+        let removePunctuation = normalisation.removePunctuation, punctuationSeparates = normalisation.punctuationSeparates
+        var o = 0, boundCount = 0, inWord = 0
+        table.withUnsafeBufferPointer { table in
+            var i = 0
+            let n = input.count
+            while i < n {
+                let c = input[i]
+                if c < 0x80 {
+                    let mapped = table[Int(c)]
+                    let isWord = mapped > 1 ? 1 : 0, isSeparator = mapped == 0 ? 1 : 0
+                    let starts = isWord & (inWord ^ 1), ends = isSeparator & inWord
+                    bounds[boundCount] = Int32(o)
+                    boundCount += starts | ends
+                    out[o] = isWord == 1 ? mapped : 0x20
+                    o += isWord | ends
+                    inWord = isWord | (inWord & (isSeparator ^ 1))
+                    i += 1
+                    continue
+                }
+                // A multi-byte UTF-8 sequence (the String is valid UTF-8).
+                let length = c >= 0xF0 ? 4 : (c >= 0xE0 ? 3 : 2)
+                var value = UInt32(c) & (length == 2 ? 0x1F : (length == 3 ? 0x0F : 0x07))
+                for k in 1..<length { value = value << 6 | UInt32(input[i + k] & 0x3F) }
+                let sequence = i..<(i + length)
+                i += length
+                let properties = Unicode.Scalar(value)!.properties
+                let separates: Bool
+                if properties.isWhitespace {
+                    separates = true
+                } else if removePunctuation && (properties.generalCategory.isPunctuation || properties.generalCategory.isSymbol) {
+                    if !punctuationSeparates { continue }
+                    separates = true
                 } else {
-                    var s = String(scalar)
-                    s.withUTF8 { buffer.append(contentsOf: $0) }
+                    separates = false
+                }
+                if separates {
+                    if inWord == 1 { bounds[boundCount] = Int32(o); boundCount += 1; out[o] = 0x20; o += 1; inWord = 0 }
+                    continue
+                }
+                if inWord == 0 { bounds[boundCount] = Int32(o); boundCount += 1; inWord = 1 }
+                if digitsToZero && properties.numericType == .decimal {
+                    out[o] = 0x30; o += 1
+                } else if lowercase && properties.changesWhenLowercased {
+                    for byte in properties.lowercaseMapping.utf8 { out[o] = byte; o += 1 }
+                } else {
+                    for k in sequence { out[o] = input[k]; o += 1 }
                 }
             }
         }
-        endWord()
-        return (buffer, starts, ends)
+        if inWord == 1 {
+            bounds[boundCount] = Int32(o); boundCount += 1
+        } else if boundCount > 0 {
+            o -= 1 // the space written after the last word
+        }
+        return (o, boundCount)
     }
 
     func normalised(_ text: String) -> String {
@@ -221,21 +313,32 @@ public struct MinHash64: Sendable {
 
     /// The signature: for each permutation k, min over shingles of `((a_k·x + b_k) mod 2^64) mod (2^61 − 1)`, with x
     /// the shingle's 64-bit hash. (The product wraps at 64 bits before the Mersenne reduction, as datasketch's
-    /// numpy arithmetic does; one multiply per shingle and permutation.) Permutation-major loops keep a and b in
-    /// registers.
+    /// numpy arithmetic does; one multiply per shingle and permutation.) The loop runs in `CThreshKernels`: eight
+    /// permutations per AVX-512 instruction where the CPU has it, else a portable loop with identical results.
     public func signature(_ shingles: [UInt64]) -> [UInt64] {
-        var minimum = [UInt64](repeating: .max, count: a.count)
-        shingles.withUnsafeBufferPointer { xs in
-            for k in 0..<a.count {
-                let ak = a[k], bk = b[k]
-                var m = UInt64.max
-                for x in xs {
-                    let h = Self.reduce(ak &* x &+ bk)
-                    if h < m { m = h }
+        [UInt64](unsafeUninitializedCapacity: a.count) { out, initialized in
+            a.withUnsafeBufferPointer { a in
+                b.withUnsafeBufferPointer { b in
+                    shingles.withUnsafeBufferPointer { x in
+                        thresh_minhash64_signature(a.baseAddress, b.baseAddress, a.count, x.baseAddress, x.count, out.baseAddress)
+                    }
                 }
-                minimum[k] = m
             }
+            initialized = a.count
+        }
+    }
+
+    /// The same signature by a plain Swift loop: the reference the kernel is tested against.
+    public func referenceSignature(_ shingles: [UInt64]) -> [UInt64] {
+        var minimum = [UInt64](repeating: .max, count: a.count)
+        for k in 0..<a.count {
+            var m = UInt64.max
+            for x in shingles { m = Swift.min(m, Self.reduce(a[k] &* x &+ b[k])) }
+            minimum[k] = m
         }
         return minimum
     }
+
+    /// Which loop `signature` runs on this machine ("avx512" or "portable").
+    public static var kernel: String { String(cString: thresh_minhash64_kernel()) }
 }

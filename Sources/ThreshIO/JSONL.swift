@@ -56,6 +56,24 @@ public final class DocumentReader {
         }
     }
 
+    /// Calls `body` with the next non-blank line's bytes, unparsed (valid only inside `body`); nil at the end.
+    /// For a second pass over input that `next()` has already validated, where most lines pass through as they are.
+    public func nextLine<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R? {
+        while true {
+            let result: R?? = try lines.nextLine { line -> R? in isBlank(line) ? nil : try body(line) }
+            guard let result else { return nil }
+            if let result { return result }
+        }
+    }
+
+    /// The document in a line from `nextLine`.
+    /// - Throws: `ThreshError(.invalidJSON)` with file and line number.
+    public func parse(_ line: UnsafeRawBufferPointer) throws -> Document {
+        do throws(JSONSyntaxError) { return try Document.parse(line) } catch {
+            throw ThreshError(.invalidJSON, "invalid document: \(error.message) (column \(error.offset + 1))", file: name, line: lines.lineNumber)
+        }
+    }
+
     private func isBlank(_ line: UnsafeRawBufferPointer) -> Bool {
         for b in line where b != 0x20 && b != 0x09 && b != 0x0D { return false }
         return true
@@ -73,6 +91,12 @@ public final class DocumentWriter {
     /// Writes one document as a line.
     public func write(_ document: Document) throws {
         try output.append { document.write(to: &$0) }
+        count += 1
+    }
+
+    /// Writes one line of an already valid document as it is, adding the newline.
+    public func write(line: UnsafeRawBufferPointer) throws {
+        try output.append { $0.append(contentsOf: line); $0.append(0x0A) }
         count += 1
     }
 
