@@ -146,10 +146,25 @@ public struct JSONParser {
             return String(decoding: UnsafeBufferPointer(start: base + start, count: position - start), as: UTF8.self)
         }
 
+        /// Advances `position` past bytes that need no attention in a string (not a quote, backslash or control
+        /// character), eight at a time: the SWAR tests below are exact "some byte is zero / below 0x20" checks.
+        @inline(__always)
+        mutating func skipPlainStringBytes() {
+            let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+            while position + 8 <= end {
+                let x = UInt64(littleEndian: UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self))
+                let quote = x ^ (ones &* 0x22), backslash = x ^ (ones &* 0x5C)
+                let special = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((x &- ones &* 0x20) & ~x)
+                if special & highs != 0 { break }
+                position += 8
+            }
+        }
+
         mutating func parseString() throws(JSONSyntaxError) -> String {
             position += 1  // opening quote
             let start = position
             // Fast path: no escapes, so the string is the bytes between the quotes.
+            skipPlainStringBytes()
             while position < end {
                 let c = base[position]
                 if c == UInt8(ascii: "\"") {
@@ -168,6 +183,7 @@ public struct JSONParser {
             while position < end {
                 // Copy the run up to the next quote, backslash or control character in one go.
                 let runStart = position
+                skipPlainStringBytes()
                 while position < end {
                     let c = base[position]
                     if c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") || c < 0x20 { break }

@@ -29,6 +29,9 @@ public struct ExtractOptions: Sendable {
     public var allText = false
     /// Record, for every text block, whether it was kept and why (see `Extraction.explanation`).
     public var explain = false
+    /// Remove `<script>` and `<style>` bodies before parsing (see `RawTextElider`); off only to test that the
+    /// output is the same either way.
+    var elideRawText = true
 
     public init() {}
 }
@@ -79,12 +82,16 @@ public struct HTMLExtractor: Sendable {
                 if let exceeded = builder.exceeded { return .failure(exceeded) }
                 return .success(builder.model)
             }
-            guard let base = bytes.baseAddress, memchr(base, 0, bytes.count) != nil else { return build(bytes) }
+            func elideAndBuild(_ bytes: UnsafeBufferPointer<UInt8>) -> Result<PageModel, ExtractionOutcome> {
+                guard options.elideRawText, let elided = RawTextElider.elide(bytes) else { return build(bytes) }
+                return elided.withUnsafeBufferPointer { build($0) }
+            }
+            guard let base = bytes.baseAddress, memchr(base, 0, bytes.count) != nil else { return elideAndBuild(bytes) }
             // libxml2 2.9 ends the document at a NUL byte; browsers drop NULs from HTML text, and so does Thresh.
             var cleaned: [UInt8] = []
             cleaned.reserveCapacity(bytes.count)
             for byte in bytes where byte != 0 { cleaned.append(byte) }
-            return cleaned.withUnsafeBufferPointer { build($0) }
+            return cleaned.withUnsafeBufferPointer { elideAndBuild($0) }
         }
         var page: PageModel
         switch parsed {
@@ -141,8 +148,17 @@ struct ContentSelector {
     /// Main content shorter than this (bytes) triggers the fallback to all link-poor text outside furniture.
     static let fallbackBelow = 400
 
+    /// The ASCII phrases as bytes, for the fast path of `isBoilerplatePhrase`.
+    static let asciiBoilerplatePhrases: [[UInt8]] = boilerplatePhrases.map { Array($0.utf8) }.filter { $0.allSatisfy { $0 < 0x80 } }
+
     static func isBoilerplatePhrase(_ text: [UInt8]) -> Bool {
-        let lower = String(decoding: text.prefix(60), as: UTF8.self).lowercased()
+        let head = text.prefix(60)
+        if head.allSatisfy({ $0 < 0x80 }) {
+            // ASCII text: lowercase the bytes and compare; only the ASCII phrases can match.
+            let lower = head.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
+            return asciiBoilerplatePhrases.contains { lower.starts(with: $0) }
+        }
+        let lower = String(decoding: head, as: UTF8.self).lowercased()
         return boilerplatePhrases.contains { lower.hasPrefix($0) }
     }
 

@@ -20,6 +20,24 @@ import Testing
         #expect(try roundTrip(input) == expected)
     }
 
+    /// The string scanner skips eight plain bytes at a time: put each kind of special byte at every offset
+    /// around those blocks, after ASCII and multi-byte text.
+    @Test func findsQuotesEscapesAndControlCharactersAtEveryOffset() throws {
+        for filler in ["a", "é"] {
+            for length in 0..<20 {
+                let prefix = String(repeating: filler, count: length)
+                #expect(try JSONParser.parse("\"\(prefix)\"") == .string(prefix))
+                #expect(try JSONParser.parse("\"\(prefix)\\\"x\"") == .string(prefix + "\"x"))
+                #expect(try JSONParser.parse("\"\(prefix)\\\\\(prefix)\\n\"") == .string(prefix + "\\" + prefix + "\n"))
+                for control in ["\n", "\u{01}", "\u{1F}"] {
+                    #expect(throws: JSONSyntaxError.self) { try JSONParser.parse("\"\(prefix)\(control)\(prefix)\"") }
+                }
+                // Bytes just above the control range and above ASCII are plain.
+                #expect(try JSONParser.parse("\"\(prefix) !#[]~\u{7F}\(prefix)\"") == .string(prefix + " !#[]~\u{7F}" + prefix))
+            }
+        }
+    }
+
     @Test(arguments: [
         (#"{"a":1,}"#, 7), (#"{"a" 1}"#, 5), (#"[1,2"#, 4), (#"{"a":tru}"#, 5), ("\"abc", 4), (#"{"a":"x\qy"}"#, 8), ("{} x", 3),
     ])

@@ -34,6 +34,22 @@ struct BenchmarkFloorTests {
         s.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
     }
 
+    /// Cutting script and style bodies before parsing (RawTextElider) changes no page's text.
+    @Test func rawTextElisionChangesNoBenchmarkPage() throws {
+        let eval = try JSONParser.parse(String(decoding: readFile(Self.root + "/trafilatura-eval/evaldata.json"), as: UTF8.self))
+        let files = try #require(eval.objectValue).compactMap { $0.value.objectValue?["file"]?.stringValue }.sorted().prefix(300)
+        var checked = 0, cut = 0
+        for file in files {
+            let page = try html(Self.root + "/trafilatura-eval/html/" + file + ".gz")
+            if Array(page.utf8).withUnsafeBufferPointer({ RawTextElider.elide($0) }) != nil { cut += 1 }
+            let (a, b) = RawTextEliderTests.extractBothWays(page)
+            #expect(a == b, "\(file)")
+            checked += 1
+        }
+        #expect(checked == 300)
+        #expect(cut > 200)
+    }
+
     @Test func trafilaturaEvalSegmentsF1() throws {
         let eval = try JSONParser.parse(String(decoding: readFile(Self.root + "/trafilatura-eval/evaldata.json"), as: UTF8.self))
         var tp = 0, fn = 0, fp = 0

@@ -157,3 +157,58 @@ import ThreshCore
         #expect(stage.statistics.documentsIn == 3 && stage.statistics.documentsOut == 2 && stage.statistics.dropped == ["empty": 1])
     }
 }
+
+/// Script and style bodies are cut before libxml2 parses the page; the page must read the same either way.
+@Suite struct RawTextEliderTests {
+    func elided(_ html: String) -> String? {
+        Array(html.utf8).withUnsafeBufferPointer { RawTextElider.elide($0) }.map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    static func extractBothWays(_ html: String) -> (String, String) {
+        func run(_ elide: Bool) -> String {
+            var options = ExtractOptions()
+            options.elideRawText = elide
+            options.minimumLength = 0
+            options.favor = .recall
+            do { return try HTMLExtractor(options: options).extract(html: html).text } catch { return "dropped: \(error)" }
+        }
+        return (run(true), run(false))
+    }
+
+    let prose = "<p>The main text of this page is long enough to be kept, with commas, clauses, and a full stop.</p>"
+
+    @Test func cutsScriptAndStyleBodies() {
+        #expect(elided("<p>a</p><script type=\"x\">var a = '<p>no</p>';</script><style>p{}</style><p>b</p>")
+            == "<p>a</p><script type=\"x\"></script><style></style><p>b</p>")
+        #expect(elided("<SCRIPT>x</ScRiPt >") == "<SCRIPT></ScRiPt >")
+        #expect(elided("<p>nothing to cut</p>") == nil)
+        // "<scripts>" is another element; an empty body leaves nothing to cut.
+        #expect(elided("<scripts>x</scripts><script></script>") == nil)
+    }
+
+    @Test(arguments: [
+        // A quoted attribute value may hold '>' and '<script>'.
+        "<div title=\"a > b <script>\">TEXT</div><script>1</script>",
+        // A bogus attribute (Vue's @click) ends at the first '>', quotes or not.
+        "<div @click=\"a>b\">TEXT</div><script>if (a<b) {}</script>",
+        // Comments hide tags; an unterminated one keeps the rest as it is.
+        "<!-- <script> -->TEXT<script>x</script><!-- open <script>y</script>",
+        // Odd comment endings are left to the parser.
+        "<!-->TEXT<script>x</script>--><!-- a --!><script>z</script>TEXT -->",
+        // "</" inside a script ends it only before the element's own name, in any case.
+        "<script>document.write('</div>'); if (a </b) {}</SCRIPT>TEXT",
+        // Self-closing and unterminated raw-text elements.
+        "<script src=\"x.js\"/>TEXT<style>p{}",
+        "<script src=a.js/>TEXT<script>x</script>",
+        // Declarations, processing instructions, "<!" and "</" without names, stray '<'.
+        "<!DOCTYPE html><?php echo 1 ?>TEXT<! x><script>a</script></ >a < b<style>q</style><",
+        "<![CDATA[ <script> ]]>TEXT</script>",
+        // Unquoted values and blanks around '='.
+        "<p class = x>TEXT</p><script type = text/javascript >x</script><p id=>TEXT</p>",
+    ])
+    func readsTheSameWithAndWithout(body: String) {
+        let html = "<html><body>\(prose)\(body)\(prose)</body></html>"
+        let (cut, whole) = Self.extractBothWays(html)
+        #expect(cut == whole, "\(body)")
+    }
+}

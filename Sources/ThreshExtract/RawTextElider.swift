@@ -1,0 +1,150 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Removes the bodies of `<script>` and `<style>` elements before libxml2 sees the page.
+///
+/// The extractor never uses those bodies, but libxml2 2.9 reads them a character at a time; on crawled pages
+/// they are about a third of the bytes. The scan follows libxml2's HTML tokenizer where it matters: comments,
+/// declarations and end tags are stepped over whole, start-tag attribute values in quotes may hold `>`, a raw
+/// body ends at the first `</script` (or `</style`) in any case, as libxml2's recovering parser ends it. Where a
+/// page is ambiguous (a self-closing `<script … />`, an unterminated comment, tag or body) the rest of the page is
+/// left exactly as it is, so the parser decides as before.
+struct RawTextElider {
+    /// The page without raw-text bodies, or nil when it has none to remove.
+    static func elide(_ html: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        guard let base = html.baseAddress else { return nil }
+        let n = html.count
+        var out: [UInt8] = []
+        var copiedUpTo = 0  // bytes before this offset are in `out` (or elided)
+        var i = 0
+        func byte(_ k: Int) -> UInt8 { k < n ? base[k] : 0 }
+        func isLetter(_ c: UInt8) -> Bool { (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7A }
+        func isNameByte(_ c: UInt8) -> Bool {
+            isLetter(c) || (c >= 0x30 && c <= 0x39) || c == 0x3A || c == 0x5F || c == 0x2D || c == 0x2E
+        }
+        func isBlank(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D }
+        /// The offset of `needle` at or after `from`, or nil.
+        func find(_ needle: StaticString, from: Int) -> Int? {
+            let first = Int32(needle.utf8Start[0]), count = needle.utf8CodeUnitCount
+            var k = from
+            while k + count <= n, let hit = memchr(base + k, first, n - k) {
+                let at = UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - base
+                guard at + count <= n else { return nil }
+                if memcmp(base + at, needle.utf8Start, count) == 0 { return at }
+                k = at + 1
+            }
+            return nil
+        }
+        /// Whether the bytes at `at` spell `word` (lowercase ASCII) in any case.
+        func matches(_ word: StaticString, at: Int) -> Bool {
+            let count = word.utf8CodeUnitCount
+            guard at + count <= n else { return false }
+            for k in 0..<count where base[at + k] | 0x20 != word.utf8Start[k] { return false }
+            return true
+        }
+        func isNameStart(_ c: UInt8) -> Bool { isLetter(c) || c == 0x5F || c == 0x3A || c == 0x2E }
+        func offset(_ p: UnsafeMutableRawPointer) -> Int { UnsafePointer<UInt8>(p.assumingMemoryBound(to: UInt8.self)) - base }
+        /// The end of a start tag whose name ends at `from`, as libxml2's htmlParseStartTag finds it: the offset
+        /// just past `>` and whether it was `/>`; nil when the tag does not end.
+        func endOfStartTag(from: Int) -> (end: Int, selfClosing: Bool)? {
+            var k = from
+            while true {
+                while k < n && isBlank(base[k]) { k += 1 }
+                guard k < n else { return nil }
+                let c = base[k]
+                if c == 0x3E { return (k + 1, false) }
+                if c == 0x2F && byte(k + 1) == 0x3E { return (k + 2, true) }
+                guard isNameStart(c) else {
+                    // A bogus attribute is dropped up to the next blank or the end of the tag, quotes or not.
+                    while k < n && !isBlank(base[k]) && base[k] != 0x3E && !(base[k] == 0x2F && byte(k + 1) == 0x3E) { k += 1 }
+                    continue
+                }
+                while k < n && isNameByte(base[k]) { k += 1 }
+                while k < n && isBlank(base[k]) { k += 1 }
+                guard byte(k) == 0x3D else { continue }
+                k += 1
+                while k < n && isBlank(base[k]) { k += 1 }
+                let quote = byte(k)
+                if quote == 0x22 || quote == 0x27 {
+                    // A quoted value runs to its closing quote, '>' included.
+                    guard k + 1 < n, let close = memchr(base + k + 1, Int32(quote), n - k - 1) else { return nil }
+                    k = offset(close) + 1
+                } else {
+                    while k < n && !isBlank(base[k]) && base[k] != 0x3E { k += 1 }
+                }
+            }
+        }
+        /// Whether a comment body holds something libxml2 versions read differently (an abrupt `<!-->`, a
+        /// `--!>` close, a character that is not XML) or has no `-->`: then the rest is left alone.
+        func commentIsPlain(_ start: Int, _ close: Int) -> Bool {
+            if byte(start) == 0x3E || (byte(start) == 0x2D && byte(start + 1) == 0x3E) { return false }
+            for k in start..<close {
+                let c = base[k]
+                if c < 0x20 && c != 0x09 && c != 0x0A && c != 0x0D { return false }
+                if c == 0x21 && k >= start + 2 && base[k - 1] == 0x2D && base[k - 2] == 0x2D && byte(k + 1) == 0x3E { return false }
+            }
+            return true
+        }
+
+        while i < n {
+            guard let lt = memchr(base + i, 0x3C, n - i) else { break }
+            let at = offset(lt)
+            let next = byte(at + 1)
+            if next == 0x21 {
+                if byte(at + 2) == 0x2D && byte(at + 3) == 0x2D {
+                    guard let close = find("-->", from: at + 4), commentIsPlain(at + 4, close) else { break }
+                    i = close + 3
+                } else if matches("<!doctype", at: at) {
+                    guard let close = memchr(base + at, 0x3E, n - at) else { break }
+                    let end = offset(close)
+                    // A quoted identifier could hold '>': leave such a page alone.
+                    guard memchr(base + at, 0x22, end - at) == nil, memchr(base + at, 0x27, end - at) == nil else { break }
+                    i = end + 1
+                } else {
+                    i = at + 1  // "<!" that is neither: libxml2 reads it as text
+                }
+                continue
+            }
+            if next == 0x3F || next == 0x2F {
+                // A processing instruction or end tag with a name runs to the next '>'; without one, "<?" and
+                // "</" are text.
+                guard isNameStart(byte(at + 2)) || (next == 0x2F && isLetter(byte(at + 2))) else { i = at + 2; continue }
+                guard let close = memchr(base + at + 2, 0x3E, n - at - 2) else { break }
+                i = offset(close) + 1
+                continue
+            }
+            guard isLetter(next) else { i = at + 1; continue }
+            var nameEnd = at + 1
+            while nameEnd < n && isNameByte(base[nameEnd]) { nameEnd += 1 }
+            let closing: StaticString?
+            switch nameEnd - at - 1 {
+            case 6 where matches("script", at: at + 1): closing = "</script"
+            case 5 where matches("style", at: at + 1): closing = "</style"
+            default: closing = nil
+            }
+            guard let (tagEnd, selfClosing) = endOfStartTag(from: nameEnd) else { break }
+            i = tagEnd
+            guard let closing, !selfClosing else { continue }
+            // libxml2's recovering parser ends the body at the first "</script" (or "</style"), in any case.
+            var bodyEnd: Int?
+            var search = tagEnd
+            while let slash = find("</", from: search) {
+                if matches(closing, at: slash) { bodyEnd = slash; break }
+                search = slash + 2
+            }
+            guard let bodyEnd else { break }
+            if bodyEnd > tagEnd {
+                if out.isEmpty { out.reserveCapacity(n) }
+                out.append(contentsOf: UnsafeBufferPointer(start: base + copiedUpTo, count: tagEnd - copiedUpTo))
+                copiedUpTo = bodyEnd
+            }
+            i = bodyEnd
+        }
+        guard copiedUpTo > 0 else { return nil }
+        out.append(contentsOf: UnsafeBufferPointer(start: base + copiedUpTo, count: n - copiedUpTo))
+        return out
+    }
+}
