@@ -461,15 +461,33 @@ func makeDirectory(_ path: String) throws {
     if mkdir(path, 0o755) != 0 && errno != EEXIST { throw ThreshError(.io, "cannot create directory: \(errnoString())", file: path) }
 }
 
-/// Shingle sets by document number, read back with pread from the phase-1 files. Phase 1 stores each document's
-/// shingle values as `Shingler.shingleValues` yields them; `set` returns them sorted and distinct.
+/// Shingle sets by document number, read back from the phase-1 files through a read-only memory map (the
+/// pages are the file's, so the kernel can drop them under pressure; only the sets of candidate documents are
+/// touched). Phase 1 stores each document's shingle values as `Shingler.shingleValues` yields them; `set` returns
+/// them sorted and distinct.
 final class SetStore {
-    private let setsFD: Int32
+    private let mapping: UnsafeMutableRawPointer?
+    private let mappedBytes: Int
     private var offsets: [UInt64] = []
+    /// The two sets returned last, most recent first: candidate pairs come sorted by their first document, so
+    /// that document's set is asked for again and again.
+    private var recent: [(document: Int, values: [UInt64])] = []
 
     init(directory: String) throws {
-        setsFD = open(directory + "/sets.bin", O_RDONLY)
-        guard setsFD >= 0 else { throw ThreshError(.io, "cannot open", file: directory + "/sets.bin") }
+        let path = directory + "/sets.bin"
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw ThreshError(.io, "cannot open: \(errnoString())", file: path) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw ThreshError(.io, "cannot stat: \(errnoString())", file: path) }
+        mappedBytes = Int(info.st_size)
+        if mappedBytes > 0 {
+            let mapped = mmap(nil, mappedBytes, PROT_READ, MAP_PRIVATE, fd, 0)
+            guard let mapped, mapped != MAP_FAILED else { throw ThreshError(.io, "cannot map: \(errnoString())", file: path) }
+            mapping = mapped
+        } else {
+            mapping = nil
+        }
         let index = try RawFileReader(path: directory + "/sets.idx")
         var bytes = [UInt8](repeating: 0, count: 1 << 16)
         var pending: [UInt8] = []
@@ -485,17 +503,27 @@ final class SetStore {
         }
     }
 
-    deinit { close(setsFD) }
+    deinit { if let mapping { munmap(mapping, mappedBytes) } }
 
     func set(_ d: Int) throws -> [UInt64] {
-        let start = offsets[d], end = offsets[d + 1]
-        var values = [UInt64](repeating: 0, count: Int(end - start))
-        let want = values.count * 8
-        let got = values.withUnsafeMutableBytes { pread(setsFD, $0.baseAddress, want, off_t(start * 8)) }
-        guard got == want else { throw ThreshError(.io, "short read of a shingle set", file: "sets.bin") }
+        if let hit = recent.firstIndex(where: { $0.document == d }) {
+            if hit > 0 { recent.swapAt(0, hit) }
+            return recent[0].values
+        }
+        let start = Int(offsets[d]), end = Int(offsets[d + 1])
+        guard end * 8 <= mappedBytes, start <= end else { throw ThreshError(.io, "shingle set \(d) lies outside the file", file: "sets.bin") }
+        var values = [UInt64](unsafeUninitializedCapacity: end - start) { buffer, initialized in
+            if end > start, let mapping {
+                let source = UnsafeRawPointer(mapping).advanced(by: start * 8)
+                for k in 0..<(end - start) { buffer[k] = UInt64(littleEndian: source.loadUnaligned(fromByteOffset: k * 8, as: UInt64.self)) }
+            }
+            initialized = end - start
+        }
         var sorted = true
         for i in values.indices.dropFirst() where values[i - 1] >= values[i] { sorted = false; break }
         if !sorted { Shingler.sortAndUnique(&values) }
+        if recent.count == 2 { recent.removeLast() }
+        recent.insert((d, values), at: 0)
         return values
     }
 

@@ -278,16 +278,19 @@ public final class PipelineRunner: @unchecked Sendable {
         case .dedup:
             // Each reference set within itself; the crawl within itself and against the references.
             let started = monotonicSeconds()
-            var jobs: [(String, DedupJob)] = p.references.map { r in
-                (r.name, DedupJob(inputs: r.files.map { DedupInput(path: $0) }, output: work + "/dedup/\(r.name)", options: p.dedup))
+            // The jobs are independent, so they run side by side on the workers, the largest (the crawl) first.
+            let jobs: [(name: String, inputs: [DedupInput], output: String)] =
+                [("crawl-or-reference", p.references.flatMap { $0.files.map { DedupInput(path: $0, isIndex: true) } } + sampled.map { DedupInput(path: $0) },
+                  work + "/dedup/crawl")]
+                + p.references.map { r in (r.name, r.files.map { DedupInput(path: $0) }, work + "/dedup/\(r.name)") }
+            let options = p.dedup
+            try parallel(jobs.count) { i in
+                try DedupJob(inputs: jobs[i].inputs, output: jobs[i].output, options: options).run()
             }
-            jobs.append(("crawl-or-reference", DedupJob(inputs: p.references.flatMap { $0.files.map { DedupInput(path: $0, isIndex: true) } } + sampled.map { DedupInput(path: $0) },
-                                                        output: work + "/dedup/crawl", options: p.dedup)))
-            for (_, job) in jobs { try job.run() }
             // The counts come from each job's stats.json, so a resumed run reports the same numbers.
             var dedupStats = StageStatistics(stage: "dedup")
-            for (name, job) in jobs {
-                let stats = try readEntireFile(job.output + "/stats.json").withUnsafeBytes { try JSONParser.parse($0) }.objectValue ?? [:]
+            for (name, _, output) in jobs.dropFirst() + jobs.prefix(1) {
+                let stats = try readEntireFile(output + "/stats.json").withUnsafeBytes { try JSONParser.parse($0) }.objectValue ?? [:]
                 dedupStats.documentsIn += stats["documents"]?.intValue ?? 0
                 dedupStats.drop("duplicate-\(name)", count: stats["removed"]?.intValue ?? 0)
             }

@@ -226,48 +226,38 @@ public enum LogisticRegressionTrainer {
         for iteration in 1...max(1, options.maxIter) {
             var pg = pseudoGradient(x, gradient)
             for j in 0..<n where frozen(j) { pg[j] = 0 }
-            var gradientNorm = 0.0
-            for v in pg { gradientNorm += v * v }
-            gradientNorm = gradientNorm.squareRoot()
+            let gradientNorm = Vector.dot(pg, pg).squareRoot()
             if gradientNorm < 1e-12 { break }
 
             // Two-loop recursion: direction = −H·pg.
             var q = pg
             var alphas = [Double](repeating: 0, count: sList.count)
             for k in stride(from: sList.count - 1, through: 0, by: -1) {
-                var a = 0.0
-                for j in 0..<n { a += sList[k][j] * q[j] }
-                a *= rhoList[k]
+                let a = Vector.dot(sList[k], q) * rhoList[k]
                 alphas[k] = a
-                for j in 0..<n { q[j] -= a * yList[k][j] }
+                Vector.addScaled(&q, -a, yList[k])
             }
             if let s = sList.last, let y = yList.last {
-                var sy = 0.0, yy = 0.0
-                for j in 0..<n { sy += s[j] * y[j]; yy += y[j] * y[j] }
-                let gamma = sy / yy
+                let gamma = Vector.dot(s, y) / Vector.dot(y, y)
                 for j in 0..<n { q[j] *= gamma }
             } else {
                 for j in 0..<n { q[j] /= max(gradientNorm, 1) }
             }
             for k in 0..<sList.count {
-                var beta = 0.0
-                for j in 0..<n { beta += yList[k][j] * q[j] }
-                beta *= rhoList[k]
-                for j in 0..<n { q[j] += sList[k][j] * (alphas[k] - beta) }
+                let beta = Vector.dot(yList[k], q) * rhoList[k]
+                Vector.addScaled(&q, alphas[k] - beta, sList[k])
             }
             var direction = q.map { -$0 }
             if penaltyL1 > 0 {
                 // Keep the direction in the orthant the pseudo-gradient descends into.
                 for j in 0..<(n - 1) where direction[j] * pg[j] >= 0 { direction[j] = 0 }
             }
-            var slope = 0.0
-            for j in 0..<n { slope += direction[j] * pg[j] }
+            var slope = Vector.dot(direction, pg)
             if slope >= 0 {
                 // Not a descent direction (curvature memory gone stale): restart from steepest descent.
                 sList.removeAll(); yList.removeAll(); rhoList.removeAll()
                 direction = pg.map { -$0 / max(gradientNorm, 1) }
-                slope = 0
-                for j in 0..<n { slope += direction[j] * pg[j] }
+                slope = Vector.dot(direction, pg)
             }
 
             // Backtracking line search (Armijo), projecting onto the orthant for OWL-QN.
@@ -321,5 +311,35 @@ public enum LogisticRegressionTrainer {
             if abs(previous - objective) / max(abs(objective), 1e-12) < options.tol * 1e-5 { break }
         }
         return history
+    }
+}
+
+/// Dense vector kernels for the optimiser. Sums run in four interleaved partial sums: a single running sum is a
+/// chain of dependent additions that leaves the core idle most of each cycle. (The order of additions is fixed,
+/// so results are the same on every run and machine.)
+enum Vector {
+    static func dot(_ a: [Double], _ b: [Double]) -> Double {
+        a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+                let n = min(a.count, b.count)
+                var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+                var j = 0
+                while j + 4 <= n {
+                    s0 += a[j] * b[j]; s1 += a[j + 1] * b[j + 1]; s2 += a[j + 2] * b[j + 2]; s3 += a[j + 3] * b[j + 3]
+                    j += 4
+                }
+                while j < n { s0 += a[j] * b[j]; j += 1 }
+                return (s0 + s1) + (s2 + s3)
+            }
+        }
+    }
+
+    /// y += a·x
+    static func addScaled(_ y: inout [Double], _ a: Double, _ x: [Double]) {
+        x.withUnsafeBufferPointer { x in
+            y.withUnsafeMutableBufferPointer { y in
+                for j in 0..<min(x.count, y.count) { y[j] += a * x[j] }
+            }
+        }
     }
 }
