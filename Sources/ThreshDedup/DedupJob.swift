@@ -218,10 +218,13 @@ public final class DedupJob {
                 if !shingles.isEmpty {
                     let signature: [UInt64]
                     if let spark { signature = spark.hashes(shingles.map { Int($0) }).map { UInt64($0) } } else { signature = family64!.signature(shingles) }
-                    for band in 0..<options.bands {
-                        let slice = Array(signature[(band * options.rows)..<((band + 1) * options.rows)])
-                        let bandHash = slice.withUnsafeBytes { XXH64.hash($0, seed: UInt64(band)) }
-                        try runs.append(partition: band, key: bandHash, value: UInt64(document))
+                    // A band's key: xxh64 of its rows' bytes, hashed in place.
+                    let rowBytes = options.rows * 8
+                    try signature.withUnsafeBytes { raw in
+                        for band in 0..<options.bands {
+                            let bandHash = XXH64.hash(raw.baseAddress! + band * rowBytes, count: rowBytes, seed: UInt64(band))
+                            try runs.append(partition: band, key: bandHash, value: UInt64(document))
+                        }
                     }
                 } else {
                     statistics.withoutShingles += 1

@@ -20,6 +20,34 @@ public enum XXH64 {
         UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
     }
 
+    /// xxHash64 of `count` < 32 bytes at `base`, equal to `hash(base, count:)`, with 32 bytes readable at `base`.
+    /// Each tail step is computed and then kept or not by a select: the steps taken depend on the length, which
+    /// varies from one n-gram to the next, so branches on it mispredict and cost more than the arithmetic.
+    @inline(__always)
+    static func hashShort(_ base: UnsafeRawPointer, count n: Int, seed: UInt64 = 0) -> UInt64 {
+        var h = seed &+ p5 &+ UInt64(n)
+        var i = 0
+        for _ in 0..<3 {
+            let next = rotl(h ^ round(0, load64(base, i)), 27) &* p1 &+ p4
+            let take = i + 8 <= n
+            h = take ? next : h
+            i = take ? i + 8 : i
+        }
+        let word = UInt64(UInt32(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt32.self)))
+        let next4 = rotl(h ^ (word &* p1), 23) &* p2 &+ p3
+        let take4 = i + 4 <= n
+        h = take4 ? next4 : h
+        i = take4 ? i + 4 : i
+        for _ in 0..<3 {
+            let next = rotl(h ^ (UInt64(base.load(fromByteOffset: i, as: UInt8.self)) &* p5), 11) &* p1
+            let take = i < n
+            h = take ? next : h
+            i = take ? i + 1 : i
+        }
+        h ^= h >> 33; h = h &* p2; h ^= h >> 29; h = h &* p3; h ^= h >> 32
+        return h
+    }
+
     /// xxHash64 of `count` bytes at `base`.
     public static func hash(_ base: UnsafeRawPointer, count n: Int, seed: UInt64 = 0) -> UInt64 {
         var i = 0
@@ -109,7 +137,10 @@ public struct Shingler: Sendable {
                         let base = raw.baseAddress!
                         for i in 0..<grams {
                             let start = Int(bounds[2 * i]), end = Int(bounds[2 * (i + last) + 1])
-                            out[i] = XXH64.hash(base + start, count: end - start)
+                            // Most n-grams are under 32 bytes: those take the branch-free path (the padding
+                            // makes its fixed-size loads safe).
+                            out[i] = end - start < 32 ? XXH64.hashShort(base + start, count: end - start)
+                                : XXH64.hash(base + start, count: end - start)
                         }
                     }
                 }
@@ -138,8 +169,11 @@ public struct Shingler: Sendable {
         values.removeLast(values.count - kept)
     }
 
-    /// The normalised words of a text in one buffer (single spaces between), with each word's byte range as
-    /// `bounds[2i] ..< bounds[2i + 1]`. ASCII bytes go through a branch-free table step; other characters are
+    /// Zero bytes after the words in `normalisedWords`' buffer.
+    static let padding = 32
+
+    /// The normalised words of a text in one buffer (single spaces between, then `padding` zero bytes), with each
+    /// word's byte range as `bounds[2i] ..< bounds[2i + 1]`. ASCII bytes go through a branch-free table step; other characters are
     /// decoded from UTF-8 and classified by their Unicode properties.
     func normalisedWords(_ text: String) -> (buffer: [UInt8], bounds: [Int32]) {
         var text = text
@@ -150,10 +184,13 @@ public struct Shingler: Sendable {
             // at most (n + 1) / 2 of them and n + 2 bounds.
             var bounds = [Int32](repeating: 0, count: input.count + 2)
             var boundCount = 0
-            let buffer = [UInt8](unsafeUninitializedCapacity: input.count * 3 + 8) { out, written in
+            let buffer = [UInt8](unsafeUninitializedCapacity: input.count * 3 + 8 + Self.padding) { out, written in
                 bounds.withUnsafeMutableBufferPointer { bounds in
                     (written, boundCount) = writeWords(input, out: out.baseAddress!, bounds: bounds.baseAddress!)
                 }
+                // Zero padding after the words, so short n-grams can be hashed with fixed-size loads.
+                for k in written..<(written + Self.padding) { out[k] = 0 }
+                written += Self.padding
             }
             bounds.removeLast(bounds.count - boundCount)
             return (buffer, bounds)

@@ -41,7 +41,8 @@ import ThreshTestSupport
             joined.append(String(decoding: buffer[Int(bounds[i])..<Int(bounds[i + 1])], as: UTF8.self))
         }
         // The buffer is the words with single spaces between, nothing before or after.
-        #expect(String(decoding: buffer, as: UTF8.self) == joined.joined(separator: " "))
+        #expect(String(decoding: buffer.dropLast(Shingler.padding), as: UTF8.self) == joined.joined(separator: " "))
+        #expect(buffer.suffix(Shingler.padding).allSatisfy { $0 == 0 })
         return joined
     }
 
@@ -106,6 +107,19 @@ import ThreshTestSupport
             }
         }
         #expect(checked == 30)
+    }
+
+    @Test func shortHashEqualsXXH64() {
+        var bytes = [UInt8](repeating: 0, count: 64)
+        for i in bytes.indices { bytes[i] = UInt8(truncatingIfNeeded: i &* 37 &+ 11) }
+        bytes.withUnsafeBytes { raw in
+            for count in 0..<32 {
+                for seed: UInt64 in [0, 7] {
+                    #expect(XXH64.hashShort(raw.baseAddress!, count: count, seed: seed)
+                        == XXH64.hash(UnsafeRawBufferPointer(rebasing: raw[0..<count]), seed: seed), "\(count)")
+                }
+            }
+        }
     }
 
     @Test func shingleValuesHoldTheSameSetAsShingles() {
