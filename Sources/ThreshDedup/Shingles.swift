@@ -109,6 +109,7 @@ public struct Shingler: Sendable {
     /// The sorted, distinct shingle values of a text (feature indices, or xxh64 of word/character n-grams).
     public func shingles(_ text: String) -> [UInt64] {
         var values = shingleValues(text)
+        if case .features = kind { return values }  // already sorted and distinct
         Self.sortAndUnique(&values)
         return values
     }
@@ -353,11 +354,23 @@ public struct MinHash64: Sendable {
     /// numpy arithmetic does; one multiply per shingle and permutation.) The loop runs in `CThreshKernels`: eight
     /// permutations per AVX-512 instruction where the CPU has it, else a portable loop with identical results.
     public func signature(_ shingles: [UInt64]) -> [UInt64] {
+        run(thresh_minhash64_signature, shingles)
+    }
+
+    /// The signature by the kernel's portable loop, whatever the CPU (tests compare it with `signature`).
+    func portableSignature(_ shingles: [UInt64]) -> [UInt64] {
+        run(thresh_minhash64_signature_portable, shingles)
+    }
+
+    private typealias Kernel = (UnsafePointer<UInt64>?, UnsafePointer<UInt64>?, Int, UnsafePointer<UInt64>?, Int,
+                                UnsafeMutablePointer<UInt64>?) -> Void
+
+    private func run(_ kernel: Kernel, _ shingles: [UInt64]) -> [UInt64] {
         [UInt64](unsafeUninitializedCapacity: a.count) { out, initialized in
             a.withUnsafeBufferPointer { a in
                 b.withUnsafeBufferPointer { b in
                     shingles.withUnsafeBufferPointer { x in
-                        thresh_minhash64_signature(a.baseAddress, b.baseAddress, a.count, x.baseAddress, x.count, out.baseAddress)
+                        kernel(a.baseAddress, b.baseAddress, a.count, x.baseAddress, x.count, out.baseAddress)
                     }
                 }
             }

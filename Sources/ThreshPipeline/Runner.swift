@@ -289,8 +289,7 @@ public final class PipelineRunner: @unchecked Sendable {
             }
             // The counts come from each job's stats.json, so a resumed run reports the same numbers.
             var dedupStats = StageStatistics(stage: "dedup")
-            // (Listed references first, then the crawl, as the statistics have always listed them.)
-            for (name, _, output) in jobs.dropFirst() + jobs.prefix(1) {
+            for (name, _, output) in jobs {
                 let stats = try readEntireFile(output + "/stats.json").withUnsafeBytes { try JSONParser.parse($0) }.objectValue ?? [:]
                 dedupStats.documentsIn += stats["documents"]?.intValue ?? 0
                 dedupStats.drop("duplicate-\(name)", count: stats["removed"]?.intValue ?? 0)
