@@ -5,9 +5,9 @@ import PackageDescription
 ///
 /// Layering (dependencies point downwards only):
 /// `thresh` (CLI) → stages (`ThreshWARC`, `ThreshExtract`) → `ThreshIO` → `ThreshCore`, with one C module per
-/// system library (`CThreshZlib`, `CThreshZstd`, `CThreshDeflate`, `CThreshBrotli` wrapped by `ThreshIO`;
-/// `CThreshXML` (libxml2) wrapped by `ThreshExtract`), and `CThreshKernels`, the project's own SIMD loops (MinHash)
-/// with run-time CPU dispatch, wrapped by `ThreshDedup`.
+/// system library (`CThreshZlib`, `CThreshZstd`, `CThreshDeflate`, `CThreshISAL` (ISA-L's CRC32) and `CThreshBrotli`
+/// wrapped by `ThreshIO`; `CThreshXML` (libxml2) wrapped by `ThreshExtract`), and `CThreshKernels`, the project's
+/// own SIMD loops (MinHash) with run-time CPU dispatch, wrapped by `ThreshDedup`.
 let package = Package(
     name: "Thresh",
     platforms: [.macOS(.v15)],
@@ -40,6 +40,10 @@ let package = Package(
             linkerSettings: [.linkedLibrary("deflate")]
         ),
         .target(
+            name: "CThreshISAL",
+            linkerSettings: [.linkedLibrary("isal")]
+        ),
+        .target(
             name: "CThreshBrotli",
             linkerSettings: [.linkedLibrary("brotlidec")]
         ),
@@ -52,7 +56,7 @@ let package = Package(
         .target(name: "ThreshCore"),
         .target(
             name: "ThreshIO",
-            dependencies: ["ThreshCore", "CThreshZlib", "CThreshZstd", "CThreshDeflate", "CThreshBrotli"]
+            dependencies: ["ThreshCore", "CThreshZlib", "CThreshZstd", "CThreshDeflate", "CThreshISAL", "CThreshBrotli"]
         ),
         .target(name: "ThreshWARC", dependencies: ["ThreshCore", "ThreshIO"]),
         .target(name: "ThreshExtract", dependencies: ["ThreshCore", "CThreshXML"]),

@@ -69,6 +69,7 @@ public final class ArchiveStream {
     private var mapping: UnsafeMutableRawPointer?
     private var mappingSize = 0
     private var releasedUpTo = 0
+    private var populatedUpTo = 0
 
     private func mapFile(_ path: String) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -90,7 +91,8 @@ public final class ArchiveStream {
         rawEOF = true
     }
 
-    /// Drops mapped pages the reader has passed (file-backed pages would otherwise count as resident).
+    /// Drops mapped pages the reader has passed (file-backed pages would otherwise count as resident), and maps
+    /// the next few MiB ahead of it in one call.
     private func releaseMappedPages() {
         guard let mapping else { return }
         let page = 1 << 12
@@ -98,6 +100,14 @@ public final class ArchiveStream {
         if upTo - releasedUpTo >= 8 << 20 {
             _ = madvise(mapping + releasedUpTo, upTo - releasedUpTo, MADV_DONTNEED)
             releasedUpTo = upTo
+        }
+        // One MADV_POPULATE_READ per 4 MiB instead of a page fault per 64 KiB (3% of WARC iteration time).
+        // Kernels before 5.14 refuse it; the pages then fault in as before.
+        if populatedUpTo < mappingSize && populatedUpTo - rawStart < 2 << 20 {
+            let end = min(mappingSize, max(populatedUpTo, upTo) + (4 << 20))
+            let start = max(populatedUpTo, upTo)
+            _ = madvise(mapping + start, end - start, 22 /* MADV_POPULATE_READ */)
+            populatedUpTo = end
         }
     }
 
@@ -108,7 +118,12 @@ public final class ArchiveStream {
         self.maximumWindow = max(maximumWindow, 1 << 20)
         raw = .allocate(byteCount: 4 << 20, alignment: 16)
         dec = .allocate(byteCount: 4 << 20, alignment: 16)
-        try fillRaw(atLeast: 16)
+        // Only a little is read to detect the format: a regular file is then mapped, and a 4 MiB read here
+        // would be thrown away (it cost 1.5% of WARC iteration).
+        while rawEnd < 16 && !rawEOF {
+            let n = try file.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[rawEnd..<(64 << 10)]))
+            if n == 0 { rawEOF = true } else { rawEnd += n }
+        }
         compression = StreamCompression.detect(UnsafeRawBufferPointer(rebasing: raw[rawStart..<rawEnd]))
         switch compression {
         case .none: mode = .plain

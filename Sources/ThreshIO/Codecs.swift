@@ -1,6 +1,7 @@
 internal import CThreshZlib
 internal import CThreshZstd
 internal import CThreshDeflate
+internal import CThreshISAL
 internal import CThreshBrotli
 public import ThreshCore
 
@@ -209,6 +210,10 @@ public final class ZstdEncoder {
 /// Whole-buffer gzip decompression with libdeflate, two to three times faster than zlib's streaming inflate.
 /// It needs a member's compressed bytes at once, so readers fall back to `ZlibInflater` for members larger
 /// than their window.
+///
+/// The gzip wrapper is read here and only the deflate body goes to libdeflate: the trailer's CRC32 is then checked
+/// with ISA-L, whose carry-less-multiply kernel runs at about twice the speed of libdeflate 1.14's (the CRC was 7%
+/// of WARC iteration time). Every member is still verified: CRC32 and length, as `gzip -t` does.
 public final class GzipMemberDecompressor {
     private let decompressor: OpaquePointer
 
@@ -230,15 +235,49 @@ public final class GzipMemberDecompressor {
 
     /// Decodes one gzip member at the start of `input` into `output`.
     public func decode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> Outcome {
-        var consumed = 0
+        guard let bodyStart = Self.headerLength(input) else { return .invalidOrIncomplete }
+        var bodyConsumed = 0
         var produced = 0
-        let rc = libdeflate_gzip_decompress_ex(decompressor, input.baseAddress, input.count,
-                                               output.baseAddress, output.count, &consumed, &produced)
+        let rc = libdeflate_deflate_decompress_ex(decompressor, input.baseAddress! + bodyStart, input.count - bodyStart,
+                                                  output.baseAddress, output.count, &bodyConsumed, &produced)
         switch rc {
-        case LIBDEFLATE_SUCCESS: return .decoded(consumed: consumed, produced: produced)
+        case LIBDEFLATE_SUCCESS: break
         case LIBDEFLATE_INSUFFICIENT_SPACE: return .outputTooSmall
         default: return .invalidOrIncomplete
         }
+        let trailer = bodyStart + bodyConsumed
+        guard trailer + 8 <= input.count else { return .invalidOrIncomplete }
+        let storedCRC = input.loadUnaligned(fromByteOffset: trailer, as: UInt32.self).littleEndian
+        let storedSize = input.loadUnaligned(fromByteOffset: trailer + 4, as: UInt32.self).littleEndian
+        guard storedSize == UInt32(truncatingIfNeeded: produced),
+              crc32_gzip_refl(0, output.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(produced)) == storedCRC
+        else { return .invalidOrIncomplete }
+        return .decoded(consumed: trailer + 8, produced: produced)
+    }
+
+    /// The length of the gzip member header (RFC 1952 section 2.3) at the start of `input`, or nil when it is not a
+    /// valid deflate member header or is cut short.
+    static func headerLength(_ input: UnsafeRawBufferPointer) -> Int? {
+        guard input.count >= 10, input[0] == 0x1F, input[1] == 0x8B, input[2] == 8 else { return nil }
+        let flags = input[3]
+        guard flags & 0xE0 == 0 else { return nil }  // reserved bits must be zero
+        var position = 10
+        if flags & 0x04 != 0 {  // FEXTRA: two-byte length, then that many bytes
+            guard position + 2 <= input.count else { return nil }
+            position += 2 + (Int(input[position]) | Int(input[position + 1]) << 8)
+        }
+        for flag: UInt8 in [0x08, 0x10] where flags & flag != 0 {  // FNAME, FCOMMENT: zero-terminated
+            guard position < input.count,
+                  let end = UnsafeRawBufferPointer(rebasing: input[position...]).firstIndex(of: 0) else { return nil }
+            position += end + 1
+        }
+        if flags & 0x02 != 0 {  // FHCRC: the low 16 bits of the CRC32 of the header before it (zlib checks it too)
+            guard position + 2 <= input.count else { return nil }
+            let crc = crc32_gzip_refl(0, input.baseAddress!.assumingMemoryBound(to: UInt8.self), UInt64(position))
+            guard UInt16(truncatingIfNeeded: crc) == UInt16(input[position]) | UInt16(input[position + 1]) << 8 else { return nil }
+            position += 2
+        }
+        return position <= input.count ? position : nil
     }
 }
 

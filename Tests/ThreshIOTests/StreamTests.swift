@@ -182,3 +182,102 @@ import ThreshTestSupport
         #expect(reasons == ["truncated-gzip"])
     }
 }
+
+/// The whole-member gzip path reads the gzip wrapper itself and checks the trailer with ISA-L's CRC32:
+/// every optional header field must be skipped exactly, and any damage to the trailer must be caught.
+@Suite struct GzipMemberDecompressorTests {
+    let text = Array(String(repeating: "gzip member body with some repetition, ", count: 300).utf8)
+
+    /// A member whose header carries the optional fields `flags` selects (FHCRC, FEXTRA, FNAME, FCOMMENT).
+    func member(flags: UInt8) -> [UInt8] {
+        var plain: [UInt8] = []
+        text.withUnsafeBytes { ZlibDeflater().compress($0, finish: true, into: &plain) }
+        #expect(plain[3] == 0)  // zlib writes no optional fields
+        var header = Array(plain[0..<10])
+        header[3] = flags
+        if flags & 0x04 != 0 { header += [5, 0, 0x41, 0x70, 1, 0, 0x00] }  // FEXTRA: one subfield, with a zero byte
+        if flags & 0x08 != 0 { header += Array("name.warc".utf8) + [0] }
+        if flags & 0x10 != 0 { header += Array("a comment".utf8) + [0] }
+        if flags & 0x02 != 0 {
+            let crc = Self.crc32(header)
+            header += [UInt8(crc & 0xFF), UInt8(crc >> 8 & 0xFF)]
+        }
+        return header + plain[10...]
+    }
+
+    /// Bitwise CRC32 (gzip's polynomial), independent of the libraries under test.
+    static func crc32(_ bytes: [UInt8]) -> UInt32 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        for byte in bytes {
+            crc ^= UInt32(byte)
+            for _ in 0..<8 { crc = crc & 1 != 0 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+        }
+        return ~crc
+    }
+
+    func decode(_ bytes: [UInt8], capacity: Int = 1 << 20) -> (GzipMemberDecompressor.Outcome, [UInt8]) {
+        var output = [UInt8](repeating: 0, count: capacity)
+        let outcome = bytes.withUnsafeBytes { input in
+            output.withUnsafeMutableBytes { GzipMemberDecompressor().decode(input, into: $0) }
+        }
+        if case .decoded(_, let produced) = outcome { return (outcome, Array(output.prefix(produced))) }
+        return (outcome, [])
+    }
+
+    @Test func everyCombinationOfOptionalHeaderFieldsIsSkipped() throws {
+        for flags in stride(from: UInt8(0), to: 32, by: 2) {
+            let bytes = member(flags: flags)
+            let (outcome, output) = decode(bytes + [0x1F, 0x8B, 8])  // the next member's start is left alone
+            #expect(outcome == .decoded(consumed: bytes.count, produced: text.count), "flags \(flags)")
+            #expect(output == text)
+            // zlib agrees that the member is valid and what it holds.
+            let viaZlib = bytes.withUnsafeBytes { InflateAll.decompress($0, wrapper: .gzip, limit: 1 << 20) }
+            #expect(viaZlib.error == nil && viaZlib.bytes == text)
+        }
+    }
+
+    @Test func damagedTrailerOrHeaderIsRejected() {
+        let bytes = member(flags: 0x1E)
+        for position in bytes.count - 8..<bytes.count {  // each byte of the CRC32 and of the length
+            var damaged = bytes
+            damaged[position] ^= 0x01
+            #expect(decode(damaged).0 == .invalidOrIncomplete, "trailer byte \(position)")
+        }
+        var reserved = bytes
+        reserved[3] |= 0x20
+        #expect(decode(reserved).0 == .invalidOrIncomplete)
+        var method = bytes
+        method[2] = 7
+        #expect(decode(method).0 == .invalidOrIncomplete)
+        var header = member(flags: 0x02)
+        header[10] ^= 0x01  // the header CRC16 itself
+        #expect(decode(header).0 == .invalidOrIncomplete)
+    }
+
+    @Test func memberCutAnywhereIsIncompleteAndSmallOutputIsSaid() {
+        let bytes = member(flags: 0x1E)
+        for length in 0..<bytes.count {
+            #expect(decode(Array(bytes.prefix(length))).0 == .invalidOrIncomplete, "cut at \(length)")
+        }
+        #expect(decode(bytes, capacity: text.count - 1).0 == .outputTooSmall)
+        #expect(decode(bytes, capacity: text.count).0 == .decoded(consumed: bytes.count, produced: text.count))
+    }
+
+    @Test func checksumDamageInAnArchiveIsReportedAsCorrupt() throws {
+        var file: [UInt8] = []
+        for flags: UInt8 in [0, 0x08, 0x1E] { file += member(flags: flags) }
+        var damaged = file
+        let secondEnd = member(flags: 0).count + member(flags: 0x08).count
+        damaged[secondEnd - 6] ^= 0x40  // a CRC32 byte of the second member: its body decodes fine
+        let stream = try ArchiveStream(source: DripSource(damaged, piece: 1 << 20))
+        var reasons: [String] = []
+        stream.onProblem = { reasons.append($0.reason) }
+        var out: [UInt8] = []
+        while try stream.ensure(1) {
+            out += stream.bytes
+            stream.consume(stream.available)
+        }
+        #expect(reasons == ["corrupt-gzip"])
+        #expect(out.suffix(text.count).elementsEqual(text))
+    }
+}
