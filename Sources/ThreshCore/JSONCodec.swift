@@ -330,6 +330,11 @@ public enum JSONWriter {
         out.append(UInt8(ascii: "\""))
         var s = string
         s.withUTF8 { bytes in
+            // A large string gets its room at once: growth by doubling would hold the old and the new buffer,
+            // up to three times the string, while copying.
+            if bytes.count > 1 << 16 && out.capacity - out.count < bytes.count + 2 {
+                out.reserveCapacity(out.count + bytes.count + bytes.count / 32 + 64)
+            }
             var runStart = 0
             var i = 0
             let n = bytes.count

@@ -13,7 +13,7 @@ public struct StreamProblem: Sendable {
 /// The decompressed bytes of an archive file, with the compressed offset of every gzip member or zstd frame,
 /// so record parsers can report the offsets an index needs and resynchronise at member boundaries.
 ///
-/// Whole gzip members are decoded with libdeflate (much faster than zlib) while they fit the window;
+/// Whole gzip members are decoded with libdeflate (much faster than zlib) up to 8 MiB of output;
 /// larger ones (a whole-file gzip stream, a huge record) and damaged ones go through zlib's streaming inflater.
 /// Memory is bounded by `maximumWindow` for each of the compressed and the decoded buffers.
 public final class ArchiveStream {
@@ -54,6 +54,8 @@ public final class ArchiveStream {
         case zstd(ZstdDecoder, inFrame: Bool)
     }
     private var mode: Mode = .plain
+    /// The largest decoded size for which a gzip member is decoded in one piece by libdeflate.
+    static let wholeMemberLimit = 8 << 20
     private let members = GzipMemberDecompressor()
 
     /// Opens `path` (or `-`) and detects its compression.
@@ -259,8 +261,8 @@ public final class ArchiveStream {
     }
 
     private func growDecoded(to size: Int) {
-        var capacity = dec.count
-        while capacity < size { capacity *= 2 }
+        // Doubling, except for one large record: that gets what it needs (rounded to a MiB), not up to twice that.
+        let capacity = size > 2 * dec.count ? (size + (1 << 20) - 1) & ~((1 << 20) - 1) : max(size, 2 * dec.count)
         let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
         let live = decEnd - decStart
         if live > 0 { bigger.baseAddress!.copyMemory(from: dec.baseAddress! + decStart, byteCount: live) }
@@ -380,7 +382,10 @@ public final class ArchiveStream {
                 decEnd += produced
                 return
             case .outputTooSmall:
-                if dec.count - decStart < maximumWindow + chunk {
+                // Members that decode to more than a few MiB stream through zlib instead (rare: Common Crawl cuts
+                // records at 1 MiB). Growing the window for them would hold the old and the new window at once and
+                // keep all their compressed pages mapped: a skipped 50 MB record peaked at 68 MB that way.
+                if decodedTail.count < min(maximumWindow, Self.wholeMemberLimit) {
                     growDecoded(to: dec.count * 2)
                     continue
                 }

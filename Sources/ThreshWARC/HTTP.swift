@@ -103,7 +103,8 @@ extension String {
 
 /// An HTTP body after transfer and content decoding.
 public struct DecodedBody {
-    public var bytes: [UInt8]
+    /// The decoded body; nil when no coding had to be undone and the body is the input as it was (not copied).
+    public var bytes: [UInt8]?
     /// Content codings undone, in order (`gzip`, `deflate`, `br`).
     public var contentCodings: [String] = []
     /// Problems met (bad chunking, damaged compression); the bytes are what could be recovered.
@@ -114,36 +115,40 @@ public struct DecodedBody {
 public enum HTTPBody {
     /// Decodes `body` per the head's Transfer-Encoding and Content-Encoding, within `limit` output bytes.
     public static func decode(_ body: UnsafeRawBufferPointer, head: HTTPHead, limit: Int) -> DecodedBody {
-        var result = DecodedBody(bytes: [])
-        var current: [UInt8]
+        var result = DecodedBody(bytes: nil)
+        // nil while the body is still the input as given: most bodies need no decoding, and a copy of a large
+        // page would double the memory it takes.
+        var current: [UInt8]? = nil
         if let te = head.header("Transfer-Encoding")?.lowercased(), te.contains("chunked") {
             switch dechunk(body) {
             case .success(let bytes, let complete):
                 current = bytes
                 if !complete { result.problems.append(("bad-chunking", "chunked body cut short or malformed")) }
             case .notChunked:
-                // Many archives store the body already de-chunked but keep the header; use it as it is.
-                current = Array(body)
+                break  // Many archives store the body already de-chunked but keep the header; use it as it is.
             }
-        } else {
-            current = Array(body)
+        }
+        func withCurrent<R>(_ body2: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+            if let current { return try current.withUnsafeBytes(body2) }
+            return try body2(body)
         }
         let codings = (head.header("Content-Encoding") ?? "").lowercased()
             .split(separator: ",").map { $0.trimmingSpaces() }.filter { !$0.isEmpty && $0 != "identity" }
         for coding in codings.reversed() {
             switch coding {
             case "gzip", "x-gzip":
-                guard current.count >= 2, current[0] == 0x1F, current[1] == 0x8B else { continue }  // already decoded
-                let (bytes, error) = current.withUnsafeBytes { InflateAll.decompress($0, wrapper: .gzip, limit: limit) }
+                let isGzip = withCurrent { $0.count >= 2 && $0[0] == 0x1F && $0[1] == 0x8B }
+                guard isGzip else { continue }  // already decoded
+                let (bytes, error) = withCurrent { InflateAll.decompress($0, wrapper: .gzip, limit: limit) }
                 if let error { result.problems.append(("bad-content-encoding", "gzip body: \(error)")) }
                 if !bytes.isEmpty || error == nil { current = bytes; result.contentCodings.append("gzip") }
             case "deflate":
-                let (bytes, error) = current.withUnsafeBytes { InflateAll.decompress($0, wrapper: .zlibOrRaw, limit: limit) }
+                let (bytes, error) = withCurrent { InflateAll.decompress($0, wrapper: .zlibOrRaw, limit: limit) }
                 if let error { result.problems.append(("bad-content-encoding", "deflate body: \(error)")) }
                 if !bytes.isEmpty || error == nil { current = bytes; result.contentCodings.append("deflate") }
             case "br":
                 do {
-                    current = try current.withUnsafeBytes { try BrotliDecoding.decompress($0, limit: limit) }
+                    current = try withCurrent { try BrotliDecoding.decompress($0, limit: limit) }
                     result.contentCodings.append("br")
                 } catch {
                     result.problems.append(("bad-content-encoding", "brotli body: \(error)"))

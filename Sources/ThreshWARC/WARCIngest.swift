@@ -134,23 +134,17 @@ public final class WARCIngest {
                 onProblem?(ThreshError(.init(rawValue: problem.reason), problem.message, file: path, record: record.index, offset: record.offset))
             }
             if !decoded.contentCodings.isEmpty { meta["content_encoding"] = .string(decoded.contentCodings.joined(separator: ",")) }
-            bodyBytes = decoded.bytes
+            bodyBytes = decoded.bytes  // nil: the payload needed no decoding
         }
         let isHTML = mime != "text/plain"
-        let text: String
-        let decision: CharsetDecision
-        let replaced: Int
-        if let bodyBytes {
-            (text, decision, replaced) = bodyBytes.withUnsafeBytes { body in
-                let d = charsets.decide(body, httpCharset: head?.charsetParameter, isHTML: isHTML)
-                let (t, r) = charsets.decode(body, as: d.name)
-                return (t, d, r)
-            }
-        } else {
-            let d = charsets.decide(payload, httpCharset: record.contentType.flatMap(charsetParameter(of:)), isHTML: isHTML)
-            let (t, r) = charsets.decode(payload, as: d.name)
-            (text, decision, replaced) = (t, d, r)
+        // The charset parameter comes from the HTTP head, or for records without one from the WARC Content-Type.
+        let declaredCharset = head != nil ? head?.charsetParameter : record.contentType.flatMap(charsetParameter(of:))
+        func transcode(_ body: UnsafeRawBufferPointer) -> (String, CharsetDecision, Int) {
+            let d = charsets.decide(body, httpCharset: declaredCharset, isHTML: isHTML)
+            let (t, r) = charsets.decode(body, as: d.name)
+            return (t, d, r)
         }
+        let (text, decision, replaced) = bodyBytes.map { $0.withUnsafeBytes(transcode) } ?? transcode(payload)
         meta["charset"] = .string(decision.name)
         meta["charset_source"] = .string(decision.source)
         if replaced > 0 { meta["invalid_bytes_replaced"] = .int(replaced) }
