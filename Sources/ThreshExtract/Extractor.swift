@@ -145,6 +145,15 @@ struct ContentSelector {
         "zuletzt aktualisiert", "veröffentlicht am", "published", "updated",
     ]
 
+    /// Furniture names of blocks that hold other people's prose: comment threads and related posts.
+    static let threadNames: Set<String> = [
+        "comment", "comments", "commentlist", "comment-list", "respond", "kommentare", "related", "related-posts",
+        "related-articles", "outbrain", "taboola",
+    ]
+
+    /// Figures and captions with less text than this (bytes) are captions and credits, not content.
+    static let figureTextBelow = 300
+
     /// Main content shorter than this (bytes) triggers the fallback to all link-poor text outside furniture.
     static let fallbackBelow = 400
 
@@ -234,8 +243,22 @@ struct ContentSelector {
                 level += 1
             }
         }
+        // Inside a comment thread or a related-posts block: such an element is the main content only when nothing
+        // outside one qualifies (long reader comments otherwise outscore a shorter article). Layout names
+        // ("footer", also found in wrappers such as "above-footer") are left to the score.
+        var inStrongFurniture = [Bool](repeating: false, count: elements)
+        // (A "footer" or "comments" name on a wrapper of nearly all of the page is no such block.)
+        let pageText = page.elements[0].textLength
+        for i in 0..<elements {
+            let el = page.elements[i]
+            let parent = Int(el.parent)
+            inStrongFurniture[i] = (parent >= 0 && inStrongFurniture[parent])
+                || (el.boilerplateHint && el.boilerplateToken.map(Self.threadNames.contains) == true
+                    && el.textLength * 10 < pageText * 9)
+        }
         var best = -1
         var bestScore = -Double.infinity
+        var bestInFurniture = true
         for i in 0..<elements {
             var el = page.elements[i]
             guard el.score > 0 || el.contentHint else { continue }
@@ -251,7 +274,12 @@ struct ContentSelector {
             if el.boilerplateHint { s -= 15 }
             el.score = s
             page.elements[i] = el
-            if s > bestScore { bestScore = s; best = i }
+            let furniture = inStrongFurniture[i]
+            if best < 0 || (bestInFurniture && !furniture && s > 0) || (furniture == bestInFurniture && s > bestScore) {
+                bestScore = s
+                best = i
+                bestInFurniture = furniture
+            }
         }
         if best < 0 { best = 0 }
 
@@ -410,6 +438,21 @@ struct ContentSelector {
             for i in page.blocks.indices where !kept[i] {
                 let b = page.blocks[i]
                 if !b.underBoilerplate && b.linkDensity < 0.2 && b.length >= 40 && !Self.isBoilerplatePhrase(b.text) { kept[i] = true }
+            }
+        }
+        // Figures hold captions and picture credits, not article text: a figure (or caption) with little text is
+        // dropped, except when favouring recall. Figures with more text are slides or quotes, and stay.
+        if favor != .recall {
+            for i in page.blocks.indices where kept[i] {
+                var e = Int(page.blocks[i].element)
+                while e >= 0 {
+                    let element = page.elements[e]
+                    if (element.kind == .figure || element.kind == .figcaption) && element.textLength < Self.figureTextBelow {
+                        kept[i] = false
+                        break
+                    }
+                    e = Int(element.parent)
+                }
             }
         }
         // The same text twice (a repeated teaser or caption) is kept once.

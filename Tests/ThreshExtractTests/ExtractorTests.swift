@@ -42,6 +42,34 @@ import ThreshCore
         }
     }
 
+    @Test func figureCaptionsAndCreditsAreLeftOutUnlessFavouringRecall() throws {
+        let figure = "<figure><img src=a.jpg><figcaption>The river at dawn. Photo: Jane Doe/Agency</figcaption></figure>"
+        let credit = "<figure><img src=b.jpg><p>Picture credit: Some Agency</p></figure>"
+        // A figure holding a lot of text is a slide or a quote, not a caption: it stays.
+        let slide = "<figure><h2>Slide two</h2><p>" + String(repeating: "This slide tells a long part of the story, with details. ", count: 8) + "</p></figure>"
+        let html = page("<article><h1>The headline</h1>\(article)\(figure)\(article)\(credit)\(slide)\(article)</article>")
+        let balanced = try extract(html).text
+        #expect(!balanced.contains("Photo: Jane Doe"))
+        #expect(!balanced.contains("Picture credit"))
+        #expect(balanced.contains("This slide tells a long part"))
+        #expect(balanced.contains("paragraph number 4"))
+        let recall = try extract(html) { $0.favor = .recall }.text
+        #expect(recall.contains("Photo: Jane Doe"))
+    }
+
+    @Test func longReaderCommentsDoNotDisplaceAShorterArticle() throws {
+        let comment = (1...6).map { "<p>Reader comment \($0): " + String(repeating: "I disagree with the author, for many reasons, and here they are. ", count: 6) + "</p>" }
+            .joined()
+        let html = page("<div class=\"entry-content\"><h1>The headline</h1>\(article)</div>"
+            + "<div id=\"comments\"><div class=\"thread\"><div class=\"text\">\(comment)</div></div></div>")
+        let text = try extract(html).text
+        #expect(text.contains("paragraph number 2"))
+        #expect(!text.contains("Reader comment"))
+        // A furniture name on the wrapper of the whole page does not make its article furniture.
+        let wrapped = try extract(page("<div class=\"footer\"><article>\(article)</article><p>Short footer line.</p></div>")).text
+        #expect(wrapped.contains("paragraph number 3"))
+    }
+
     @Test func scriptsStylesAndTemplatesNeverAppear() throws {
         let html = page("<article>\(article)<script>var secret = 'SCRIPT';</script><style>.x{content:'STYLE'}</style>"
             + "<noscript>NOSCRIPT</noscript><template><p>TEMPLATE</p></template><p style=\"display:none\">HIDDEN</p></article>",
