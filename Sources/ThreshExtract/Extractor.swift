@@ -246,19 +246,19 @@ struct ContentSelector {
         // Inside a comment thread or a related-posts block: such an element is the main content only when nothing
         // outside one qualifies (long reader comments otherwise outscore a shorter article). Layout names
         // ("footer", also found in wrappers such as "above-footer") are left to the score.
-        var inStrongFurniture = [Bool](repeating: false, count: elements)
-        // (A "footer" or "comments" name on a wrapper of nearly all of the page is no such block.)
+        var inThread = [Bool](repeating: false, count: elements)
+        // (A "comments" name on a wrapper of nearly all of the page is no such block.)
         let pageText = page.elements[0].textLength
         for i in 0..<elements {
             let el = page.elements[i]
             let parent = Int(el.parent)
-            inStrongFurniture[i] = (parent >= 0 && inStrongFurniture[parent])
+            inThread[i] = (parent >= 0 && inThread[parent])
                 || (el.boilerplateHint && el.boilerplateToken.map(Self.threadNames.contains) == true
                     && el.textLength * 10 < pageText * 9)
         }
         var best = -1
         var bestScore = -Double.infinity
-        var bestInFurniture = true
+        var bestInThread = true
         for i in 0..<elements {
             var el = page.elements[i]
             guard el.score > 0 || el.contentHint else { continue }
@@ -274,11 +274,11 @@ struct ContentSelector {
             if el.boilerplateHint { s -= 15 }
             el.score = s
             page.elements[i] = el
-            let furniture = inStrongFurniture[i]
-            if best < 0 || (bestInFurniture && !furniture && s > 0) || (furniture == bestInFurniture && s > bestScore) {
+            let threaded = inThread[i]
+            if best < 0 || (bestInThread && !threaded && s > 0) || (threaded == bestInThread && s > bestScore) {
                 bestScore = s
                 best = i
-                bestInFurniture = furniture
+                bestInThread = threaded
             }
         }
         if best < 0 { best = 0 }

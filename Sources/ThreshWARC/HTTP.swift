@@ -128,9 +128,9 @@ public enum HTTPBody {
                 break  // Many archives store the body already de-chunked but keep the header; use it as it is.
             }
         }
-        func withCurrent<R>(_ body2: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-            if let current { return try current.withUnsafeBytes(body2) }
-            return try body2(body)
+        func withCurrent<R>(_ use: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+            if let current { return try current.withUnsafeBytes(use) }
+            return try use(body)
         }
         let codings = (head.header("Content-Encoding") ?? "").lowercased()
             .split(separator: ",").map { $0.trimmingSpaces() }.filter { !$0.isEmpty && $0 != "identity" }
