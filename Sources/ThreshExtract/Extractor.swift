@@ -443,17 +443,15 @@ struct ContentSelector {
         // Figures hold captions and picture credits, not article text: a figure (or caption) with little text is
         // dropped, except when favouring recall. Figures with more text are slides or quotes, and stay.
         if favor != .recall {
-            for i in page.blocks.indices where kept[i] {
-                var e = Int(page.blocks[i].element)
-                while e >= 0 {
-                    let element = page.elements[e]
-                    if (element.kind == .figure || element.kind == .figcaption) && element.textLength < Self.figureTextBelow {
-                        kept[i] = false
-                        break
-                    }
-                    e = Int(element.parent)
-                }
+            // Parents come before their children, so one pass marks every element inside such a figure.
+            var inCaption = [Bool](repeating: false, count: elements)
+            for i in 0..<elements {
+                let element = page.elements[i]
+                let parent = Int(element.parent)
+                inCaption[i] = (parent >= 0 && inCaption[parent])
+                    || ((element.kind == .figure || element.kind == .figcaption) && element.textLength < Self.figureTextBelow)
             }
+            for i in page.blocks.indices where inCaption[Int(page.blocks[i].element)] { kept[i] = false }
         }
         // The same text twice (a repeated teaser or caption) is kept once.
         var seen = Set<[UInt8]>()

@@ -95,7 +95,7 @@ public final class ArchiveStream {
 
     /// Drops mapped pages the reader has passed (file-backed pages would otherwise count as resident), and maps
     /// the next few MiB ahead of it in one call.
-    private func releaseMappedPages() {
+    private func advanceMappedWindow() {
         guard let mapping else { return }
         let page = 1 << 12
         let upTo = (rawStart / page) * page
@@ -262,7 +262,7 @@ public final class ArchiveStream {
 
     private func growDecoded(to size: Int) {
         // Doubling, except for one large record: that gets what it needs (rounded to a MiB), not up to twice that.
-        let capacity = size > 2 * dec.count ? (size + (1 << 20) - 1) & ~((1 << 20) - 1) : max(size, 2 * dec.count)
+        let capacity = size > 2 * dec.count ? (size + (1 << 20) - 1) & ~((1 << 20) - 1) : 2 * dec.count
         let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
         let live = decEnd - decStart
         if live > 0 { bigger.baseAddress!.copyMemory(from: dec.baseAddress! + decStart, byteCount: live) }
@@ -275,7 +275,7 @@ public final class ArchiveStream {
 
     /// Reads file bytes until at least `count` compressed bytes are buffered (or end of file).
     private func fillRaw(atLeast count: Int) throws {
-        if mapping != nil { releaseMappedPages(); return }
+        if mapping != nil { advanceMappedWindow(); return }
         if rawEnd - rawStart >= count || rawEOF { return }
         if rawStart > 0 {
             let live = rawEnd - rawStart

@@ -138,7 +138,7 @@ public final class WARCIngest {
         }
         let isHTML = mime != "text/plain"
         // The charset parameter comes from the HTTP head, or for records without one from the WARC Content-Type.
-        let declaredCharset = head != nil ? head?.charsetParameter : record.contentType.flatMap(charsetParameter(of:))
+        let declaredCharset = if let head { head.charsetParameter } else { record.contentType.flatMap(charsetParameter(of:)) }
         func transcode(_ body: UnsafeRawBufferPointer) -> (String, CharsetDecision, Int) {
             let d = charsets.decide(body, httpCharset: declaredCharset, isHTML: isHTML)
             let (t, r) = charsets.decode(body, as: d.name)

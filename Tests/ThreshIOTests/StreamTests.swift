@@ -72,6 +72,20 @@ import ThreshTestSupport
     }
 }
 
+/// Reads a whole archive stream one byte at a time, noting the compressed offset of every member start it passes.
+private func drain(_ stream: ArchiveStream) throws -> (bytes: [UInt8], boundaries: [Int64]) {
+    var out: [UInt8] = []
+    var boundaries: [Int64] = []
+    while try stream.ensure(1) {
+        let (offset, exact) = stream.compressedOffset(of: stream.position)
+        if exact && stream.compression != .none && boundaries.last != offset { boundaries.append(offset) }
+        // Take one byte at a time at boundaries so each member start is seen.
+        out.append(stream.bytes[0])
+        stream.consume(1)
+    }
+    return (out, boundaries)
+}
+
 @Suite struct ArchiveStreamTests {
     /// Gzip members of random-ish text, each a "record".
     func gzipMembers(_ count: Int) -> (members: [[UInt8]], plain: [[UInt8]]) {
@@ -85,20 +99,6 @@ import ThreshTestSupport
             plain.append(text)
         }
         return (members, plain)
-    }
-
-    func drain(_ stream: ArchiveStream) throws -> (bytes: [UInt8], boundaries: [Int64]) {
-        var out: [UInt8] = []
-        var boundaries: [Int64] = []
-        while try stream.ensure(1) {
-            let (offset, exact) = stream.compressedOffset(of: stream.position)
-            if exact && stream.compression != .none && boundaries.last != offset { boundaries.append(offset) }
-            // Take one byte at a time at boundaries so each member start is seen.
-            let n = 1
-            out.append(contentsOf: stream.bytes[0..<n])
-            stream.consume(n)
-        }
-        return (out, boundaries)
     }
 
     @Test(arguments: [1, 7, 4096, 1 << 20])
@@ -272,11 +272,7 @@ import ThreshTestSupport
         let stream = try ArchiveStream(source: DripSource(damaged, piece: 1 << 20))
         var reasons: [String] = []
         stream.onProblem = { reasons.append($0.reason) }
-        var out: [UInt8] = []
-        while try stream.ensure(1) {
-            out += stream.bytes
-            stream.consume(stream.available)
-        }
+        let (out, _) = try drain(stream)
         #expect(reasons == ["corrupt-gzip"])
         #expect(out.suffix(text.count).elementsEqual(text))
     }
