@@ -298,13 +298,13 @@ public final class DedupJob {
             last = key
             statistics.candidates += 1
             let a = Int(key >> 32), b = Int(key & 0xFFFF_FFFF)
-            // The exact similarity is computed either way: it feeds the histogram and the pairs file.
-            let similarity = try SetStore.jaccard(sets.set(a), sets.set(b))
-            let passes: Bool
-            if !options.verify { passes = true }
-            else if let d = options.sparkDistance { passes = 1 - similarity < d }
-            else { passes = similarity >= options.threshold }
-            if passes {
+            let passes: (Double) -> Bool
+            if !options.verify { passes = { _ in true } }
+            else if let d = options.sparkDistance { passes = { 1 - $0 < d } }
+            else { passes = { [threshold = options.threshold] in $0 >= threshold } }
+            // The exact similarity of a passing pair feeds the histogram and the pairs file; a pair is given up as
+            // soon as it provably cannot pass (most candidates of one-row bands are far apart).
+            if let similarity = try SetStore.jaccard(sets.set(a), sets.set(b), unlessBelow: passes) {
                 statistics.verified += 1
                 statistics.jaccardHistogram[min(19, Int(similarity * 20))] += 1
                 var record = [UInt8]()
@@ -530,13 +530,40 @@ final class SetStore {
         return values
     }
 
+    /// The Jaccard similarity of two sorted sets, as `|A∩B| / |A∪B|` in doubles (1 for two empty sets).
     static func jaccard(_ a: [UInt64], _ b: [UInt64]) -> Double {
-        var i = 0, j = 0, inter = 0
-        while i < a.count && j < b.count {
-            if a[i] == b[j] { inter += 1; i += 1; j += 1 } else if a[i] < b[j] { i += 1 } else { j += 1 }
+        jaccard(a, b, unlessBelow: { _ in true })!
+    }
+
+    /// The exact Jaccard similarity of two sorted sets when `accepts` holds for it, else nil.
+    ///
+    /// `accepts` must be monotone (true for a similarity, true for every larger one). Every 64 steps of the
+    /// merge, the similarity the pair would have if all of the smaller remainder matched is computed by the same
+    /// formula; when `accepts` rejects even that bound, the true value (never larger, and division and
+    /// subtraction round monotonically) is rejected too, so giving up early changes no decision.
+    static func jaccard(_ a: [UInt64], _ b: [UInt64], unlessBelow accepts: (Double) -> Bool) -> Double? {
+        func ratio(_ intersection: Int) -> Double {
+            let union = a.count + b.count - intersection
+            return union == 0 ? 1 : Double(intersection) / Double(union)
         }
-        let union = a.count + b.count - inter
-        return union == 0 ? 1 : Double(inter) / Double(union)
+        return a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+                var i = 0, j = 0, intersection = 0
+                while i < a.count && j < b.count {
+                    if !accepts(ratio(intersection + min(a.count - i, b.count - j))) { return nil }
+                    var steps = 0
+                    while steps < 64 && i < a.count && j < b.count {
+                        let x = a[i], y = b[j]
+                        if x == y { intersection += 1 }
+                        i += x <= y ? 1 : 0
+                        j += y <= x ? 1 : 0
+                        steps += 1
+                    }
+                }
+                let similarity = ratio(intersection)
+                return accepts(similarity) ? similarity : nil
+            }
+        }
     }
 }
 

@@ -9,6 +9,29 @@ import ThreshQuality
 import ThreshTestSupport
 
 @Suite struct DedupJobTests {
+    /// The early-exit Jaccard gives the exact value for every pair that can pass and nil exactly for the others,
+    /// at the thresholds and Spark distances the presets use and at the edges of a set's sizes.
+    @Test func boundedJaccardDecidesAsTheExactOne() {
+        var state: UInt64 = 99
+        func next() -> UInt64 { state = state &* 6364136223846793005 &+ 1442695040888963407; return state >> 33 }
+        for trial in 0..<400 {
+            let universe = UInt64(1 + trial % 50 * 20)
+            let a = Array(Set((0..<Int(next() % 300)).map { _ in next() % universe })).sorted()
+            // Half the time b is a near copy of a: the pairs that must pass.
+            let b = trial % 2 == 0 ? Array(Set(a.filter { _ in next() % 10 != 0 } + (0..<Int(next() % 5)).map { _ in next() % universe })).sorted()
+                                   : Array(Set((0..<Int(next() % 300)).map { _ in next() % universe })).sorted()
+            let exact = SetStore.jaccard(a, b)
+            for t in [0.5, 0.7, 0.8, 0.9, 1.0] {
+                let bounded = SetStore.jaccard(a, b, unlessBelow: { $0 >= t })
+                #expect(bounded == (exact >= t ? exact : nil), "trial \(trial), threshold \(t)")
+            }
+            let spark = SetStore.jaccard(a, b, unlessBelow: { 1 - $0 < 0.2 })
+            #expect(spark == (1 - exact < 0.2 ? exact : nil), "trial \(trial), Spark distance")
+        }
+        #expect(SetStore.jaccard([], [], unlessBelow: { $0 >= 0.8 }) == 1)
+        #expect(SetStore.jaccard([1, 2, 3], [], unlessBelow: { $0 >= 0.8 }) == nil)
+    }
+
     /// Distinct base documents and edited copies; returns the file and the ids of the copies.
     func corpus(in dir: String, name: String = "docs.jsonl", bases: Int = 120, copies: Int = 40, edits: Int = 3, source: String = "crawl",
                 quality: (Int) -> Double = { _ in 0.5 }) throws -> [String] {
