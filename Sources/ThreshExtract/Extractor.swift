@@ -29,8 +29,8 @@ public struct ExtractOptions: Sendable {
     public var allText = false
     /// Record, for every text block, whether it was kept and why (see `Extraction.explanation`).
     public var explain = false
-    /// Remove `<script>` and `<style>` bodies before parsing (see `RawTextElider`); off only to test that the
-    /// output is the same either way.
+    /// Remove `<script>` and `<style>` bodies and unread attributes before parsing (see `RawTextElider`); off
+    /// only to test that the output is the same either way.
     var elideRawText = true
 
     public init() {}
@@ -159,6 +159,22 @@ struct ContentSelector {
 
     /// The ASCII phrases as bytes, for the fast path of `isBoilerplatePhrase`.
     static let asciiBoilerplatePhrases: [[UInt8]] = boilerplatePhrases.map { Array($0.utf8) }.filter { $0.allSatisfy { $0 < 0x80 } }
+
+    /// A 64-bit hash of a block's bytes, eight at a time (for finding repeated blocks; equal texts are still
+    /// compared whole).
+    static func fingerprint(_ text: [UInt8]) -> UInt64 {
+        text.withUnsafeBytes { raw in
+            var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(raw.count)
+            var k = 0
+            while k + 8 <= raw.count {
+                h = (h ^ raw.loadUnaligned(fromByteOffset: k, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
+                h ^= h >> 32
+                k += 8
+            }
+            while k < raw.count { h = (h ^ UInt64(raw[k])) &* 0x100_0000_01B3; k += 1 }
+            return h ^ (h >> 29)
+        }
+    }
 
     static func isBoilerplatePhrase(_ text: [UInt8]) -> Bool {
         let head = text.prefix(60)
@@ -453,10 +469,17 @@ struct ContentSelector {
             }
             for i in page.blocks.indices where inCaption[Int(page.blocks[i].element)] { kept[i] = false }
         }
-        // The same text twice (a repeated teaser or caption) is kept once.
-        var seen = Set<[UInt8]>()
-        for i in page.blocks.indices where kept[i] {
-            if !seen.insert(page.blocks[i].text).inserted && page.blocks[i].length > 0 { kept[i] = false }
+        // The same text twice (a repeated teaser or caption) is kept once. Blocks are found by a fast hash of
+        // their bytes, then compared (a `Set<[UInt8]>` hashes byte by byte with SipHash).
+        var seen: [UInt64: [Int]] = [:]
+        for i in page.blocks.indices where kept[i] && page.blocks[i].length > 0 {
+            let text = page.blocks[i].text
+            let key = Self.fingerprint(text)
+            if let earlier = seen[key], earlier.contains(where: { page.blocks[$0].text == text }) {
+                kept[i] = false
+            } else {
+                seen[key, default: []].append(i)
+            }
         }
         return kept
     }

@@ -189,15 +189,57 @@ enum ClassHints {
         return h
     }
 
-    private static func table(_ words: Set<String>) -> [UInt64: String] {
-        var t: [UInt64: String] = [:]
-        for w in words { t[hash(Array(w.utf8))] = w }
-        return t
+    /// Every hint word, looked up by its `hash` in one open-addressing table: class names are read on every
+    /// element, and a probe of a flat table costs far less than four `Dictionary` lookups.
+    struct WordTable {
+        struct Entry {
+            var word: String
+            var isContent = false
+            /// A furniture name as a whole value, as a part, as a camel-case hump.
+            var isWhole = false
+            var isPart = false
+            var isLayoutPart = false
+        }
+        private var keys: [UInt64]
+        private var slots: [Int32]
+        private(set) var entries: [Entry] = []
+        private let mask: Int
+
+        init(content: Set<String>, whole: Set<String>, parts: Set<String>, layoutParts: Set<String>) {
+            let all = content.union(whole).union(parts).union(layoutParts).sorted()
+            var capacity = 64
+            while capacity < all.count * 4 { capacity *= 2 }
+            mask = capacity - 1
+            keys = [UInt64](repeating: 0, count: capacity)
+            slots = [Int32](repeating: -1, count: capacity)
+            for word in all {
+                let h = ClassHints.hash(Array(word.utf8))
+                var slot = Self.start(h, mask)
+                while slots[slot] >= 0 {
+                    precondition(keys[slot] != h, "two hint words share a hash: \(word)")
+                    slot = (slot + 1) & mask
+                }
+                keys[slot] = h
+                slots[slot] = Int32(entries.count)
+                entries.append(Entry(word: word, isContent: content.contains(word), isWhole: whole.contains(word),
+                                     isPart: parts.contains(word), isLayoutPart: layoutParts.contains(word)))
+            }
+        }
+
+        private static func start(_ h: UInt64, _ mask: Int) -> Int { Int(truncatingIfNeeded: h ^ (h >> 32)) & mask }
+
+        /// The entry of the word with this hash, if it is a hint word.
+        func entry(_ h: UInt64) -> Entry? {
+            var slot = Self.start(h, mask)
+            while true {
+                let index = slots[slot]
+                if index < 0 { return nil }
+                if keys[slot] == h { return entries[Int(index)] }
+                slot = (slot + 1) & mask
+            }
+        }
     }
-    private static let boilerplateWords = table(boilerplate)
-    private static let boilerplatePartWords = table(boilerplateParts)
-    private static let layoutPartWords = table(layoutParts)
-    private static let contentWords = table(content)
+    private static let words = WordTable(content: content, whole: boilerplate, parts: boilerplateParts, layoutParts: layoutParts)
 
     /// Reads a class/id/role text: whether it names content (a whole value, or a part of a hyphenated value
     /// with no furniture part), and otherwise the furniture name it carries, if any.
@@ -231,9 +273,9 @@ enum ClassHints {
                 while i < n && !(bytes[i] == 0x20 || bytes[i] == 0x09 || bytes[i] == 0x0A) { i += 1 }
                 guard i > start else { continue }
                 let word = UnsafeBufferPointer(rebasing: bytes[start..<i])
-                let whole = hash(word)
-                if contentWords[whole] != nil { isContent = true; continue }
-                if furniture == nil, let f = boilerplateWords[whole] { furniture = f }
+                let whole = words.entry(hash(word))
+                if whole?.isContent == true { isContent = true; continue }
+                if furniture == nil, let whole, whole.isWhole { furniture = whole.word }
                 // Parts of hyphenated, underscored or camel-case names ("site-nav", "rightRail").
                 var partHasContent = false
                 var partFurniture: String?
@@ -246,12 +288,12 @@ enum ClassHints {
                     while j < word.count && word[j] != 0x2D && word[j] != 0x5F
                         && !(isUpper(word[j]) && isLower(word[j - 1])) { j += 1 }
                     partCount += 1
-                    let h = hash(UnsafeBufferPointer(rebasing: word[s..<j]))
+                    guard let part = words.entry(hash(UnsafeBufferPointer(rebasing: word[s..<j]))) else { continue }
                     // A camel-case hump ("Teaser" in "jobTeaser") is a weaker word boundary than a hyphen:
                     // only layout names count there.
                     let hump = s > 0 && isUpper(word[s]) && isLower(word[s - 1])
-                    if contentWords[h] != nil { partHasContent = true }
-                    if partFurniture == nil, let f = (hump ? layoutPartWords : boilerplatePartWords)[h] { partFurniture = f }
+                    if part.isContent { partHasContent = true }
+                    if partFurniture == nil, hump ? part.isLayoutPart : part.isPart { partFurniture = part.word }
                 }
                 guard partCount > 1 else { continue }
                 if partHasContent && partFurniture == nil { isContent = true }
@@ -562,31 +604,43 @@ struct PageBuilder {
     /// of a text node: libxml2 reports long text in pieces, and the collapsing carries across them.
     private mutating func appendText(_ content: UnsafeBufferPointer<UInt8>, element: Int32, boilerplate: Bool, row: Int32) {
         if current == nil { current = TextBlock(element: element, kind: model.elements[Int(element)].kind, underBoilerplate: boilerplate, row: row) }
-        var added = 0
         let preformatted = preDepth > 0
+        let added = Self.appendCollapsed(content, to: &current!.text, preformatted: preformatted)
+        if linkDepth > 0 { current!.linkLength += added }
+    }
+
+    /// Appends `content` to `text`, whitespace collapsed to single spaces (line breaks kept when preformatted),
+    /// a no-break space read as a space; returns the bytes of non-space text added. Runs of other bytes are
+    /// copied whole.
+    private static func appendCollapsed(_ content: UnsafeBufferPointer<UInt8>, to text: inout [UInt8], preformatted: Bool) -> Int {
+        @inline(__always) func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D || c == 0x0C }
+        var added = 0
         var i = 0
         let n = content.count
         while i < n {
             let c = content[i]
-            if c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D || c == 0x0C {
+            if isSpace(c) {
                 if preformatted && c == 0x0A {
-                    current!.text.append(0x0A)
-                } else if let last = current!.text.last, last != 0x20 && last != 0x0A {
-                    current!.text.append(0x20)
-                } else if current!.text.isEmpty == false && preformatted {
-                    current!.text.append(0x20)
+                    text.append(0x0A)
+                } else if let last = text.last, last != 0x20 && last != 0x0A {
+                    text.append(0x20)
+                } else if !text.isEmpty && preformatted {
+                    text.append(0x20)
                 }
+                i += 1
             } else if c == 0xC2 && i + 1 < n && content[i + 1] == 0xA0 {
                 // A no-break space is a space.
-                if let last = current!.text.last, last != 0x20 && last != 0x0A { current!.text.append(0x20) }
-                i += 1
+                if let last = text.last, last != 0x20 && last != 0x0A { text.append(0x20) }
+                i += 2
             } else {
-                current!.text.append(c)
-                added += 1
+                let start = i
+                i += 1
+                while i < n && !isSpace(content[i]) && content[i] != 0xC2 { i += 1 }
+                text.append(contentsOf: UnsafeBufferPointer(rebasing: content[start..<i]))
+                added += i - start
             }
-            i += 1
         }
-        if linkDepth > 0 { current!.linkLength += added }
+        return added
     }
 
     private mutating func readMeta(_ attributes: AttributeList) {

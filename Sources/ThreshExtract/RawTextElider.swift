@@ -4,21 +4,27 @@ import Glibc
 import Darwin
 #endif
 
-/// Removes the bodies of `<script>` and `<style>` elements before libxml2 sees the page.
+/// Removes the bodies of `<script>` and `<style>` elements, and the attributes with values that extraction never
+/// reads (`href`, `src`, `srcset`, `data-*`, …), before libxml2 sees the page.
 ///
-/// The extractor never uses those bodies, but libxml2 2.9 reads them a character at a time; on crawled pages
-/// they are about a third of the bytes. The scan follows libxml2's HTML tokenizer where it matters: comments,
+/// The extractor never uses those bytes, but libxml2 2.9 reads them a character at a time; on crawled pages
+/// script and style bodies are about a third of the bytes and attribute values another third. An attribute is
+/// cut whole (name, `=` and value), so the blank before it still separates its neighbours. The scan follows libxml2's HTML tokenizer where it matters: comments,
 /// declarations and end tags are stepped over whole, start-tag attribute values in quotes may hold `>`, a raw
 /// body ends at the first `</script` (or `</style`) in any case, as libxml2's recovering parser ends it. Where a
 /// page is ambiguous (a self-closing `<script … />`, an unterminated comment, tag or body) the rest of the page is
 /// left exactly as it is, so the parser decides as before.
 struct RawTextElider {
-    /// The page without raw-text bodies, or nil when it has none to remove.
-    static func elide(_ html: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+    /// Attributes extraction reads (lowercase; see `Attributes` and `PageBuilder.readMeta`): these are kept.
+    static let attributesRead: [StaticString] = [
+        "class", "id", "role", "itemprop", "lang", "hidden", "aria-hidden", "style", "property", "name", "http-equiv", "content",
+    ]
+
+    /// The page without raw-text bodies and unread attributes, or nil when it has none to remove.
+    /// - Parameter attributes: whether to cut unread attributes too (else only raw-text bodies).
+    static func elide(_ html: UnsafeBufferPointer<UInt8>, attributes cutAttributes: Bool = true) -> [UInt8]? {
         guard let base = html.baseAddress else { return nil }
         let n = html.count
-        var out: [UInt8] = []
-        var copiedUpTo = 0  // bytes before this offset are in `out` (or elided)
         var i = 0
         func byte(_ k: Int) -> UInt8 { k < n ? base[k] : 0 }
         func isLetter(_ c: UInt8) -> Bool { (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7A }
@@ -47,9 +53,21 @@ struct RawTextElider {
         }
         func isNameStart(_ c: UInt8) -> Bool { isLetter(c) || c == 0x5F || c == 0x3A || c == 0x2E }
         func offset(_ p: UnsafeMutableRawPointer) -> Int { UnsafePointer<UInt8>(p.assumingMemoryBound(to: UInt8.self)) - base }
+        /// Whether the attribute name at `start..<end` is one extraction reads (names are ASCII-case-insensitive).
+        func isRead(_ start: Int, _ end: Int) -> Bool {
+            for name in attributesRead where name.utf8CodeUnitCount == end - start {
+                var same = true
+                for k in 0..<(end - start) where base[start + k] | 0x20 != name.utf8Start[k] { same = false; break }
+                if same { return true }
+            }
+            return false
+        }
+        /// Byte ranges to cut, in order: whole bodies and, in the current start tag, unread attributes.
+        var cuts: [(start: Int, end: Int)] = []
         /// The end of a start tag whose name ends at `from`, as libxml2's htmlParseStartTag finds it: the offset
-        /// just past `>` and whether it was `/>`; nil when the tag does not end.
-        func endOfStartTag(from: Int) -> (end: Int, selfClosing: Bool)? {
+        /// just past `>` and whether it was `/>`; nil when the tag does not end. Unread attributes with values
+        /// are added to `tagCuts`.
+        func endOfStartTag(from: Int, tagCuts: inout [(start: Int, end: Int)]) -> (end: Int, selfClosing: Bool)? {
             var k = from
             while true {
                 while k < n && isBlank(base[k]) { k += 1 }
@@ -62,7 +80,9 @@ struct RawTextElider {
                     while k < n && !isBlank(base[k]) && base[k] != 0x3E && !(base[k] == 0x2F && byte(k + 1) == 0x3E) { k += 1 }
                     continue
                 }
+                let nameStart = k
                 while k < n && isNameByte(base[k]) { k += 1 }
+                let nameEnd = k
                 while k < n && isBlank(base[k]) { k += 1 }
                 guard byte(k) == 0x3D else { continue }
                 k += 1
@@ -75,6 +95,7 @@ struct RawTextElider {
                 } else {
                     while k < n && !isBlank(base[k]) && base[k] != 0x3E { k += 1 }
                 }
+                if cutAttributes && !isRead(nameStart, nameEnd) { tagCuts.append((nameStart, k)) }
             }
         }
         /// Whether a comment body holds something libxml2 versions read differently (an abrupt `<!-->`, a
@@ -125,7 +146,10 @@ struct RawTextElider {
             case 5 where matches("style", at: at + 1): closing = "</style"
             default: closing = nil
             }
-            guard let (tagEnd, selfClosing) = endOfStartTag(from: nameEnd) else { break }
+            // A tag's cuts count only once the tag is known to end (else the rest is left as it is).
+            var tagCuts: [(start: Int, end: Int)] = []
+            guard let (tagEnd, selfClosing) = endOfStartTag(from: nameEnd, tagCuts: &tagCuts) else { break }
+            cuts += tagCuts
             i = tagEnd
             guard let closing, !selfClosing else { continue }
             // libxml2's recovering parser ends the body at the first "</script" (or "</style"), in any case.
@@ -136,14 +160,17 @@ struct RawTextElider {
                 search = slash + 2
             }
             guard let bodyEnd else { break }
-            if bodyEnd > tagEnd {
-                if out.isEmpty { out.reserveCapacity(n) }
-                out.append(contentsOf: UnsafeBufferPointer(start: base + copiedUpTo, count: tagEnd - copiedUpTo))
-                copiedUpTo = bodyEnd
-            }
+            if bodyEnd > tagEnd { cuts.append((tagEnd, bodyEnd)) }
             i = bodyEnd
         }
-        guard copiedUpTo > 0 else { return nil }
+        guard !cuts.isEmpty else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(n)
+        var copiedUpTo = 0  // bytes before this offset are in `out` (or cut)
+        for cut in cuts {
+            out.append(contentsOf: UnsafeBufferPointer(start: base + copiedUpTo, count: cut.start - copiedUpTo))
+            copiedUpTo = cut.end
+        }
         out.append(contentsOf: UnsafeBufferPointer(start: base + copiedUpTo, count: n - copiedUpTo))
         return out
     }

@@ -110,21 +110,22 @@ public enum LogisticRegressionTrainer {
 
         // When the examples fit the memory budget, they are compacted and scaled once into flat arrays (CSR), and
         // every pass runs over those; otherwise each pass streams from the source.
-        var rowStart: [Int] = [0], column: [Int32] = [], value: [Double] = [], labels: [Double] = [], weights: [Double] = []
         let inMemory = nonZeros * 12 <= memoryBudget
+        var matrix = CompactMatrix()
         if inMemory {
-            column.reserveCapacity(nonZeros)
-            value.reserveCapacity(nonZeros)
+            matrix.column.reserveCapacity(nonZeros)
+            matrix.value.reserveCapacity(nonZeros)
             try data.forEach { e in
                 for (t, i) in e.indices.enumerated() {
                     let c = compact[Int(i)]
-                    if c >= 0 { column.append(c); value.append(e.values[t] * compactScale[Int(c)]) }
+                    if c >= 0 { matrix.column.append(c); matrix.value.append(e.values[t] * compactScale[Int(c)]) }
                 }
-                rowStart.append(column.count)
-                labels.append(e.label)
-                weights.append(e.weight)
+                matrix.rowStart.append(matrix.column.count)
+                matrix.labels.append(e.label)
+                matrix.weights.append(e.weight)
             }
         }
+        let rows = matrix  // immutable from here: the closure below reads it without access checks
 
         // Loss and gradient of the smooth part, in the standardised, compacted space.
         func evaluate(_ x: [Double], _ gradient: inout [Double]) throws -> Double {
@@ -132,33 +133,16 @@ public enum LogisticRegressionTrainer {
             var loss = 0.0
             let b = options.fitIntercept ? x[k] : 0
             if inMemory {
-                x.withUnsafeBufferPointer { x in
-                    gradient.withUnsafeMutableBufferPointer { g in
-                        column.withUnsafeBufferPointer { column in
-                            value.withUnsafeBufferPointer { value in
-                                for r in 0..<labels.count {
-                                    var margin = b
-                                    for t in rowStart[r]..<rowStart[r + 1] { margin += value[t] * x[Int(column[t])] }
-                                    let lossTerm = margin > 0 ? margin + log1p(exp(-margin)) : log1p(exp(margin))
-                                    loss += weights[r] * (lossTerm - labels[r] * margin)
-                                    let multiplier = weights[r] * (1 / (1 + exp(-margin)) - labels[r])
-                                    for t in rowStart[r]..<rowStart[r + 1] { g[Int(column[t])] += multiplier * value[t] }
-                                    if options.fitIntercept { g[k] += multiplier }
-                                }
-                            }
-                        }
-                    }
-                }
+                loss = rows.accumulate(x, &gradient, intercept: b, fitIntercept: options.fitIntercept, interceptSlot: k)
             } else { try data.forEach { e in
                 var margin = b
                 for (t, i) in e.indices.enumerated() {
                     let c = Int(compact[Int(i)])
                     if c >= 0 { margin += e.values[t] * compactScale[c] * x[c] }
                 }
-                // log(1 + e^m) − y m, computed stably.
-                let lossTerm = margin > 0 ? margin + log1p(exp(-margin)) : log1p(exp(margin))
+                let (lossTerm, probability) = Self.logistic(margin)
                 loss += e.weight * (lossTerm - e.label * margin)
-                let multiplier = e.weight * (1 / (1 + exp(-margin)) - e.label)
+                let multiplier = e.weight * (probability - e.label)
                 for (t, i) in e.indices.enumerated() {
                     let c = Int(compact[Int(i)])
                     if c >= 0 { gradient[c] += multiplier * e.values[t] * compactScale[c] }
@@ -176,13 +160,57 @@ public enum LogisticRegressionTrainer {
             return loss
         }
 
-        let history = try minimise(&x, dimension: n, penaltyL1: l1, frozen: { j in j == k && !options.fitIntercept },
+        let history = try minimise(&x, dimension: n, penaltyL1: l1, frozen: options.fitIntercept ? nil : k,
                                    options: options, evaluate: evaluate, progress: progress)
         var coefficients: [Int: Double] = [:]
         for (c, j) in active.enumerated() where x[c] != 0 { coefficients[j] = x[c] * compactScale[c] }
         let intercept = options.fitIntercept ? x[k] : 0
         _ = deviation
         return (LogisticModel(intercept: intercept, coefficients: coefficients, numFeatures: numFeatures), history)
+    }
+
+    /// `log(1 + e^m)` and the sigmoid `1 / (1 + e^−m)`, computed stably from one exponential of `−|m|`.
+    @inline(__always)
+    static func logistic(_ margin: Double) -> (loss: Double, probability: Double) {
+        let e = exp(-abs(margin))
+        let loss = (margin > 0 ? margin : 0) + log1p(e)
+        let probability = margin > 0 ? 1 / (1 + e) : e / (1 + e)
+        return (loss, probability)
+    }
+
+    /// The training examples compacted and scaled, in compressed sparse rows.
+    struct CompactMatrix {
+        var rowStart: [Int] = [0]
+        var column: [Int32] = []
+        var value: [Double] = []
+        var labels: [Double] = []
+        var weights: [Double] = []
+
+        /// Adds every row's weighted loss gradient into `gradient`; returns the summed weighted loss.
+        func accumulate(_ x: [Double], _ gradient: inout [Double], intercept b: Double, fitIntercept: Bool, interceptSlot k: Int) -> Double {
+            var loss = 0.0
+            x.withUnsafeBufferPointer { x in
+                gradient.withUnsafeMutableBufferPointer { g in
+                    column.withUnsafeBufferPointer { column in
+                        value.withUnsafeBufferPointer { value in
+                            rowStart.withUnsafeBufferPointer { rowStart in
+                                for r in 0..<labels.count {
+                                    let start = rowStart[r], end = rowStart[r + 1]
+                                    var margin = b
+                                    for t in start..<end { margin += value[t] * x[Int(column[t])] }
+                                    let (lossTerm, probability) = LogisticRegressionTrainer.logistic(margin)
+                                    loss += weights[r] * (lossTerm - labels[r] * margin)
+                                    let multiplier = weights[r] * (probability - labels[r])
+                                    for t in start..<end { g[Int(column[t])] += multiplier * value[t] }
+                                    if fitIntercept { g[k] += multiplier }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            return loss
+        }
     }
 
     public enum TrainingError: Error, CustomStringConvertible {
@@ -192,7 +220,8 @@ public enum LogisticRegressionTrainer {
 
     /// L-BFGS, or OWL-QN (Andrew & Gao 2007) when `penaltyL1 > 0`. Stops after `maxIter` iterations, or when
     /// the objective's relative improvement falls below `tol` (as breeze's minimiser that Spark uses).
-    static func minimise(_ x: inout [Double], dimension n: Int, penaltyL1: Double, frozen: (Int) -> Bool,
+    /// - Parameter frozen: a coordinate held at 0 (the intercept when it is not fitted), if any.
+    static func minimise(_ x: inout [Double], dimension n: Int, penaltyL1: Double, frozen: Int?,
                          options: LogisticRegressionOptions,
                          evaluate: ([Double], inout [Double]) throws -> Double,
                          progress: ((Int, Double) -> Void)?) throws -> TrainingHistory {
@@ -200,11 +229,8 @@ public enum LogisticRegressionTrainer {
         var history = TrainingHistory()
         var gradient = [Double](repeating: 0, count: n)
         var loss = try evaluate(x, &gradient)
-        func l1Norm(_ v: [Double]) -> Double {
-            var s = 0.0
-            for j in 0..<(n - 1) { s += abs(v[j]) }
-            return s
-        }
+        // The last coordinate (the intercept) is not penalised.
+        func l1Norm(_ v: [Double]) -> Double { penaltyL1 > 0 ? Vector.absoluteSum(v, count: n - 1) : 0 }
         var objective = loss + penaltyL1 * l1Norm(x)
         history.objective.append(objective)
         var sList: [[Double]] = [], yList: [[Double]] = [], rhoList: [Double] = []
@@ -223,9 +249,11 @@ public enum LogisticRegressionTrainer {
             return pg
         }
 
+        var candidate = x
+        var candidateGradient = gradient
         for iteration in 1...max(1, options.maxIter) {
             var pg = pseudoGradient(x, gradient)
-            for j in 0..<n where frozen(j) { pg[j] = 0 }
+            if let frozen { pg[frozen] = 0 }
             let gradientNorm = Vector.dot(pg, pg).squareRoot()
             if gradientNorm < 1e-12 { break }
 
@@ -238,16 +266,16 @@ public enum LogisticRegressionTrainer {
                 Vector.addScaled(&q, -a, yList[k])
             }
             if let s = sList.last, let y = yList.last {
-                let gamma = Vector.dot(s, y) / Vector.dot(y, y)
-                for j in 0..<n { q[j] *= gamma }
+                Vector.scale(&q, by: Vector.dot(s, y) / Vector.dot(y, y))
             } else {
-                for j in 0..<n { q[j] /= max(gradientNorm, 1) }
+                Vector.scale(&q, by: 1 / max(gradientNorm, 1))
             }
             for k in 0..<sList.count {
                 let beta = Vector.dot(yList[k], q) * rhoList[k]
                 Vector.addScaled(&q, alphas[k] - beta, sList[k])
             }
-            var direction = q.map { -$0 }
+            var direction = q
+            Vector.scale(&direction, by: -1)
             if penaltyL1 > 0 {
                 // Keep the direction in the orthant the pseudo-gradient descends into.
                 for j in 0..<(n - 1) where direction[j] * pg[j] >= 0 { direction[j] = 0 }
@@ -256,49 +284,47 @@ public enum LogisticRegressionTrainer {
             if slope >= 0 {
                 // Not a descent direction (curvature memory gone stale): restart from steepest descent.
                 sList.removeAll(); yList.removeAll(); rhoList.removeAll()
-                direction = pg.map { -$0 / max(gradientNorm, 1) }
+                direction = pg
+                Vector.scale(&direction, by: -1 / max(gradientNorm, 1))
                 slope = Vector.dot(direction, pg)
             }
 
             // Backtracking line search (Armijo), projecting onto the orthant for OWL-QN.
             var step = 1.0
-            var candidate = x
-            var candidateGradient = gradient
             var candidateLoss = loss
             var candidateObjective = objective
             var accepted = false
             for _ in 0..<40 {
-                for j in 0..<n {
-                    var v = x[j] + step * direction[j]
-                    if penaltyL1 > 0 && j < n - 1 {
-                        let orthant = x[j] != 0 ? (x[j] > 0 ? 1.0 : -1.0) : (pg[j] < 0 ? 1.0 : (pg[j] > 0 ? -1.0 : 0))
-                        if v * orthant <= 0 { v = 0 }
+                if penaltyL1 > 0 {
+                    for j in 0..<n {
+                        var v = x[j] + step * direction[j]
+                        if j < n - 1 {
+                            let orthant = x[j] != 0 ? (x[j] > 0 ? 1.0 : -1.0) : (pg[j] < 0 ? 1.0 : (pg[j] > 0 ? -1.0 : 0))
+                            if v * orthant <= 0 { v = 0 }
+                        }
+                        candidate[j] = v
                     }
-                    candidate[j] = frozen(j) ? 0 : v
+                } else {
+                    Vector.step(&candidate, from: x, by: step, along: direction)
                 }
+                if let frozen { candidate[frozen] = 0 }
                 candidateLoss = try evaluate(candidate, &candidateGradient)
                 candidateObjective = candidateLoss + penaltyL1 * l1Norm(candidate)
-                var decrease = 0.0
-                for j in 0..<n { decrease += (candidate[j] - x[j]) * pg[j] }
+                let decrease = Vector.differenceDot(candidate, x, pg)
                 if candidateObjective <= objective + 1e-4 * decrease { accepted = true; break }
                 step *= 0.5
             }
             guard accepted else { break }
 
             var s = [Double](repeating: 0, count: n), y = [Double](repeating: 0, count: n)
-            var sy = 0.0
-            for j in 0..<n {
-                s[j] = candidate[j] - x[j]
-                y[j] = candidateGradient[j] - gradient[j]
-                sy += s[j] * y[j]
-            }
+            let sy = Vector.differences(&s, candidate, x, &y, candidateGradient, gradient)
             if sy > 1e-16 {
                 sList.append(s); yList.append(y); rhoList.append(1 / sy)
                 if sList.count > memory { sList.removeFirst(); yList.removeFirst(); rhoList.removeFirst() }
             }
             let previous = objective
-            x = candidate
-            gradient = candidateGradient
+            swap(&x, &candidate)
+            swap(&gradient, &candidateGradient)
             loss = candidateLoss
             objective = candidateObjective
             history.iterations = iteration
@@ -332,6 +358,68 @@ enum Vector {
                 return (s0 + s1) + (s2 + s3)
             }
         }
+    }
+
+    /// v *= a
+    static func scale(_ v: inout [Double], by a: Double) {
+        v.withUnsafeMutableBufferPointer { v in for j in v.indices { v[j] *= a } }
+    }
+
+    /// Σ |v_j| over the first `count` entries.
+    static func absoluteSum(_ v: [Double], count: Int) -> Double {
+        v.withUnsafeBufferPointer { v in
+            var s = 0.0
+            for j in 0..<min(count, v.count) { s += abs(v[j]) }
+            return s
+        }
+    }
+
+    /// out = x + step·d
+    static func step(_ out: inout [Double], from x: [Double], by step: Double, along d: [Double]) {
+        x.withUnsafeBufferPointer { x in
+            d.withUnsafeBufferPointer { d in
+                out.withUnsafeMutableBufferPointer { out in
+                    for j in 0..<min(out.count, x.count, d.count) { out[j] = x[j] + step * d[j] }
+                }
+            }
+        }
+    }
+
+    /// Σ (a_j − b_j) c_j, summed in order.
+    static func differenceDot(_ a: [Double], _ b: [Double], _ c: [Double]) -> Double {
+        a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+                c.withUnsafeBufferPointer { c in
+                    var s = 0.0
+                    for j in 0..<min(a.count, b.count, c.count) { s += (a[j] - b[j]) * c[j] }
+                    return s
+                }
+            }
+        }
+    }
+
+    /// s = x1 − x0, y = g1 − g0; returns Σ s_j y_j (summed in order).
+    static func differences(_ s: inout [Double], _ x1: [Double], _ x0: [Double],
+                            _ y: inout [Double], _ g1: [Double], _ g0: [Double]) -> Double {
+        var sy = 0.0
+        s.withUnsafeMutableBufferPointer { s in
+            y.withUnsafeMutableBufferPointer { y in
+                x1.withUnsafeBufferPointer { x1 in
+                    x0.withUnsafeBufferPointer { x0 in
+                        g1.withUnsafeBufferPointer { g1 in
+                            g0.withUnsafeBufferPointer { g0 in
+                                for j in 0..<s.count {
+                                    s[j] = x1[j] - x0[j]
+                                    y[j] = g1[j] - g0[j]
+                                    sy += s[j] * y[j]
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return sy
     }
 
     /// y += a·x

@@ -34,7 +34,7 @@ struct BenchmarkFloorTests {
         s.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
     }
 
-    /// Cutting script and style bodies before parsing (RawTextElider) changes no page's text.
+    /// Cutting script and style bodies and unread attributes before parsing (RawTextElider) changes no page's text.
     @Test func rawTextElisionChangesNoBenchmarkPage() throws {
         let eval = try JSONParser.parse(String(decoding: readFile(Self.root + "/trafilatura-eval/evaldata.json"), as: UTF8.self))
         let files = try #require(eval.objectValue).compactMap { $0.value.objectValue?["file"]?.stringValue }.sorted().prefix(300)

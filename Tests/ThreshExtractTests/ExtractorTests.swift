@@ -186,10 +186,11 @@ import ThreshCore
     }
 }
 
-/// Script and style bodies are cut before libxml2 parses the page; the page must read the same either way.
+/// Script and style bodies and unread attributes are cut before libxml2 parses the page; the page must read the
+/// same either way.
 @Suite struct RawTextEliderTests {
-    func elided(_ html: String) -> String? {
-        Array(html.utf8).withUnsafeBufferPointer { RawTextElider.elide($0) }.map { String(decoding: $0, as: UTF8.self) }
+    func elided(_ html: String, attributes: Bool = false) -> String? {
+        Array(html.utf8).withUnsafeBufferPointer { RawTextElider.elide($0, attributes: attributes) }.map { String(decoding: $0, as: UTF8.self) }
     }
 
     static func extractBothWays(_ html: String) -> (String, String) {
@@ -214,7 +215,20 @@ import ThreshCore
         #expect(elided("<scripts>x</scripts><script></script>") == nil)
     }
 
+    @Test func cutsAttributesExtractionDoesNotRead() {
+        #expect(elided("<a href=\"/x?a>b\" CLASS=\"nav\" data-x='1'>t</a><img src=x.png alt=y/>", attributes: true)
+            == "<a  CLASS=\"nav\" >t</a><img  >")  // an unquoted value runs to '>' ("y/"), as in libxml2
+        #expect(elided("<html lang=en><meta property=\"og:title\" content=\"T\"><div id=a role=main style=\"display:none\" hidden aria-hidden=\"true\" itemprop=text>",
+                       attributes: true) == nil)
+        // A tag that does not end keeps its attributes, and so does the rest of the page.
+        #expect(elided("<p title=\"x\">a</p><a href=\"b", attributes: true) == "<p >a</p><a href=\"b")
+    }
+
     @Test(arguments: [
+        // Attributes: cut ones next to kept ones, case, quotes of the other kind inside values, no blank between.
+        "<div data-a=\"x\"class=\"comments\">TEXT</div><div TITLE='a \"b\"' ID=\"sidebar\">TEXT</div>",
+        "<a href=x/>TEXT</a><img src=\"a.png\"/><p style=\"display: none\" title=x>TEXT</p><p hidden data-x=1>TEXT</p>",
+        "<div aria-hidden=\"true\" onclick=\"go('>')\">TEXT</div><span itemprop=\"articleBody\" data-q=\"1\">TEXT</span>",
         // A quoted attribute value may hold '>' and '<script>'.
         "<div title=\"a > b <script>\">TEXT</div><script>1</script>",
         // A bogus attribute (Vue's @click) ends at the first '>', quotes or not.
