@@ -311,7 +311,9 @@ public final class PipelineRunner: @unchecked Sendable {
             if !exists(shardsDir + "/manifest.json") {
                 let started = monotonicSeconds()
                 report("sharding")
-                try Sharder(plan: mix, vocabulary: p.vocabulary, output: shardsDir).run()
+                let sharder = try Sharder(plan: mix, vocabulary: p.vocabulary, output: shardsDir)
+                sharder.workers = p.workers
+                try sharder.run()
                 var s = StageStatistics(stage: "shard")
                 s.seconds = monotonicSeconds() - started
                 try saveStatistics([s], task: "shard")

@@ -129,12 +129,46 @@ public struct FeatureHasher: Sendable, Equatable, Codable {
 
     /// The sparse term-frequency vector of a document: ascending indices and their counts (or 1s).
     public func vector(of text: String) -> SparseVector {
-        var counts: [Int: Double] = [:]
-        forEachIndex(of: text) { i in
-            if binary { counts[i] = 1 } else { counts[i, default: 0] += 1 }
+        // Every term's index, sorted, then counted in runs: much cheaper than a dictionary of counts.
+        var all: [Int32] = []
+        all.reserveCapacity(text.utf8.count / 4)
+        forEachIndex(of: text) { all.append(Int32($0)) }
+        Self.radixSort(&all, bits: numFeatures.trailingZeroBitCount)
+        var indices: [Int32] = [], values: [Double] = []
+        var k = 0
+        while k < all.count {
+            let index = all[k]
+            var end = k + 1
+            while end < all.count && all[end] == index { end += 1 }
+            indices.append(index)
+            values.append(binary ? 1 : Double(end - k))
+            k = end
         }
-        let sorted = counts.sorted { $0.key < $1.key }
-        return SparseVector(size: numFeatures, indices: sorted.map { Int32($0.key) }, values: sorted.map(\.value))
+        return SparseVector(size: numFeatures, indices: indices, values: values)
+    }
+
+    /// Sorts non-negative values below 2^bits in ascending order: least-significant-byte radix passes, which
+    /// beat comparison sorts on the few thousand term indices of a document.
+    static func radixSort(_ values: inout [Int32], bits: Int) {
+        guard values.count > 32 else { values.sort(); return }
+        var scratch = [Int32](repeating: 0, count: values.count)
+        var shift = 0
+        while shift < max(bits, 1) {
+            var counts = [Int](repeating: 0, count: 257)
+            values.withUnsafeBufferPointer { source in
+                scratch.withUnsafeMutableBufferPointer { target in
+                    for v in source { counts[Int((UInt32(bitPattern: v) >> UInt32(shift)) & 0xFF) + 1] += 1 }
+                    for b in 1...256 { counts[b] += counts[b - 1] }
+                    for v in source {
+                        let b = Int((UInt32(bitPattern: v) >> UInt32(shift)) & 0xFF)
+                        target[counts[b]] = v
+                        counts[b] += 1
+                    }
+                }
+            }
+            swap(&values, &scratch)
+            shift += 8
+        }
     }
 
     /// Spark's `NGram`: windows of n tokens joined by one space (no n-gram when there are fewer tokens).

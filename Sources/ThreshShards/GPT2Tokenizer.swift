@@ -14,7 +14,7 @@ public final class GPT2Tokenizer {
     public static let endOfText: UInt32 = 50256
 
     private let ranks: RankTable
-    private var cache = PieceCache()
+    private var cache: PieceCache? = PieceCache()
 
     /// Loads the ranks from `r50k_base.tiktoken` (`base64(token bytes) rank` per line), or from a directory that
     /// holds it, or from GPT-2's `encoder.json` + `vocab.bpe`.
@@ -33,6 +33,11 @@ public final class GPT2Tokenizer {
         guard ranks.count == 50256 else { throw ThreshError(.init(rawValue: "invalid-vocabulary"), "expected 50256 ranks, found \(ranks.count)", file: p) }
     }
 
+    /// A tokenizer with the same ranks and a cache of its own (for another thread), without reading the file again.
+    public init(sharingRanksOf other: GPT2Tokenizer) {
+        ranks = other.ranks
+    }
+
     /// The token ids of `text` (special tokens are not recognised: `<|endoftext|>` in the text is ordinary text).
     public func encode(_ text: String) -> [UInt32] {
         var out: [UInt32] = []
@@ -42,10 +47,14 @@ public final class GPT2Tokenizer {
 
     /// Calls `body` with each token id of `text`, in order.
     public func encode(_ text: String, _ body: (UInt32) -> Void) {
+        // The cache is moved out for the call (and back after): a local is reached without the dynamic
+        // exclusivity check that every access to a class's `var` property pays.
+        var cache = self.cache.take() ?? PieceCache()
+        defer { self.cache = cache }
         var text = text
         text.withUTF8 { utf8 in
             GPT2Pieces.forEach(utf8) { piece in
-                encodePiece(piece, body)
+                encodePiece(piece, &cache, body)
             }
         }
     }
@@ -57,7 +66,7 @@ public final class GPT2Tokenizer {
         return n
     }
 
-    private func encodePiece(_ piece: UnsafeBufferPointer<UInt8>, _ body: (UInt32) -> Void) {
+    private func encodePiece(_ piece: UnsafeBufferPointer<UInt8>, _ cache: inout PieceCache, _ body: (UInt32) -> Void) {
         if let rank = ranks.rank(UnsafeRawBufferPointer(piece)) {
             body(rank)
             return
@@ -108,8 +117,9 @@ public final class GPT2Tokenizer {
     /// Decodes ids back to text (invalid UTF-8 replaced).
     public func decode(_ ids: [UInt32]) -> String {
         var bytes: [UInt8] = []
+        bytes.reserveCapacity(ids.count * 5)
         for id in ids {
-            if id == Self.endOfText { bytes += Array("<|endoftext|>".utf8) } else { bytes += ranks.bytes(of: id) }
+            if id == Self.endOfText { bytes += Array("<|endoftext|>".utf8) } else { ranks.appendBytes(of: id, to: &bytes) }
         }
         return String(decoding: bytes, as: UTF8.self)
     }
@@ -218,9 +228,11 @@ enum GPT2Pieces {
 
 /// Token bytes → rank: an open-addressing hash table over a flat byte store (no `[UInt8]` keys).
 final class RankTable {
-    private var store: [UInt8] = []
-    private var offsets: [Int] = [0]  // token i's bytes are store[offsets[i]..<offsets[i + 1]]
-    private var slots: [Int32]
+    // Constants once built: `let` properties of a class are read without dynamic exclusivity checks, which
+    // matter in a lookup made for every piece.
+    private let store: [UInt8]
+    private let offsets: [Int]  // token i's bytes are store[offsets[i]..<offsets[i + 1]]
+    private let slots: [Int32]
     private let mask: Int
 
     var count: Int { offsets.count - 1 }
@@ -228,8 +240,9 @@ final class RankTable {
     init(tokens: [[UInt8]]) {
         var size = 1
         while size < tokens.count * 3 { size <<= 1 }
-        slots = [Int32](repeating: -1, count: size)
+        var slots = [Int32](repeating: -1, count: size)
         mask = size - 1
+        var store: [UInt8] = [], offsets = [0]
         for t in tokens {
             store += t
             offsets.append(store.count)
@@ -239,6 +252,9 @@ final class RankTable {
             while slots[h] >= 0 { h = (h + 1) & mask }
             slots[h] = Int32(id)
         }
+        self.store = store
+        self.offsets = offsets
+        self.slots = slots
     }
 
     convenience init(tiktoken path: String) throws {
@@ -299,6 +315,12 @@ final class RankTable {
         }
     }
 
+    func appendBytes(of id: UInt32, to out: inout [UInt8]) {
+        let i = Int(id)
+        guard i < count else { return }
+        store.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[offsets[i]..<offsets[i + 1]])) }
+    }
+
     func bytes(of id: UInt32) -> [UInt8] {
         let i = Int(id)
         guard i < count else { return [] }
@@ -314,7 +336,7 @@ struct PieceCache {
     private var slots = [Int32](repeating: -1, count: 1 << 16)
     private let limit = 1 << 15
 
-    mutating func lookup(_ piece: UnsafeBufferPointer<UInt8>, _ body: (UInt32) -> Void) -> Bool {
+    func lookup(_ piece: UnsafeBufferPointer<UInt8>, _ body: (UInt32) -> Void) -> Bool {
         let h = RankTable.hash(UnsafeRawBufferPointer(piece))
         var s = Int(truncatingIfNeeded: h) & (slots.count - 1)
         while slots[s] >= 0 {

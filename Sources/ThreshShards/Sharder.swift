@@ -1,6 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Dispatch
+import Synchronization
 public import ThreshCore
 public import ThreshIO
 
@@ -101,6 +103,8 @@ public final class Sharder {
     public let output: String
     private let tokenizer: GPT2Tokenizer
     public var progress: ((String) -> Void)?
+    /// Threads that tokenise (each document is still written in order, so the output does not depend on it).
+    public var workers = 1
 
     public init(plan: MixPlan, vocabulary: String, output: String) throws {
         self.plan = plan
@@ -199,21 +203,49 @@ public final class Sharder {
             let tokens = try OutputFile(path: tokensPath, compression: .none)
             let offsets = try OutputFile(path: offsetsPath, compression: .none)
             var position: UInt64 = 0
-            var ids: [UInt16] = []
             try offsets.write(withUnsafeBytes(of: position.littleEndian) { Array($0) })
             var documents = 0
-            for file in source.files {
-                let reader = try DocumentReader(path: file)
-                while let d = try reader.next() {
-                    ids.removeAll(keepingCapacity: true)
-                    tokenizer.encode(d.text) { ids.append(UInt16($0).littleEndian) }
+            // Documents are read in batches; each worker tokenises a contiguous slice of the batch with its own
+            // tokenizer (their piece caches are not shared), and the batch is written in document order.
+            // Each tokenizer is used by one slice's thread only (a batch's slices run at once, one per tokenizer).
+            nonisolated(unsafe) let tokenizers = [tokenizer] + (1..<max(1, workers)).map { _ in GPT2Tokenizer(sharingRanksOf: tokenizer) }
+            let batchSize = 256
+            var batch: [String] = []
+            func flush() throws {
+                guard !batch.isEmpty else { return }
+                let texts = batch
+                let slices = min(tokenizers.count, texts.count)
+                let results = Mutex<[[[UInt16]]]>(Array(repeating: [], count: slices))
+                let run = { @Sendable (slice: Int) in
+                    let tokenizer = tokenizers[slice]
+                    let range = (texts.count * slice / slices)..<(texts.count * (slice + 1) / slices)
+                    var encoded: [[UInt16]] = []
+                    encoded.reserveCapacity(range.count)
+                    for text in texts[range] {
+                        var ids: [UInt16] = []
+                        tokenizer.encode(text) { ids.append(UInt16($0).littleEndian) }
+                        encoded.append(ids)
+                    }
+                    results.withLock { $0[slice] = encoded }
+                }
+                if slices == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: slices, execute: run) }
+                for ids in results.withLock({ $0 }).joined() {
                     try ids.withUnsafeBytes { try tokens.write($0) }
                     position += UInt64(ids.count)
                     try offsets.write(withUnsafeBytes(of: position.littleEndian) { Array($0) })
                     documents += 1
                     if documents % 10_000 == 0 { progress?("tokenizing \(source.name): \(documents) documents") }
                 }
+                batch.removeAll(keepingCapacity: true)
             }
+            for file in source.files {
+                let reader = try DocumentReader(path: file)
+                while let d = try reader.next() {
+                    batch.append(d.text)
+                    if batch.count == batchSize { try flush() }
+                }
+            }
+            try flush()
             try tokens.close()
             try offsets.close()
         }

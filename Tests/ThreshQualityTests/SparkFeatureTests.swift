@@ -114,3 +114,30 @@ struct SparkFeatureTests {
         }
     }
 }
+
+@Suite struct FeatureVectorTests {
+    /// The radix sort behind `vector(of:)` sorts like `sort()` at every size and width of index.
+    @Test(arguments: [4, 10, 18, 24])
+    func radixSortAgreesWithSort(bits: Int) {
+        var state: UInt64 = UInt64(bits)
+        for count in [0, 1, 31, 32, 33, 500, 5000] {
+            var values = (0..<count).map { _ -> Int32 in
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                return Int32(truncatingIfNeeded: (state >> 33) & ((1 << UInt64(bits)) - 1))
+            }
+            let expected = values.sorted()
+            FeatureHasher.radixSort(&values, bits: bits)
+            #expect(values == expected, "\(count) values of \(bits) bits")
+        }
+    }
+
+    /// Term counts: repeated terms counted, indices ascending; `binary` marks presence.
+    @Test func vectorCountsTermsInAscendingIndexOrder() {
+        let text = (0..<200).map { "w\($0 % 37)" }.joined(separator: " ")
+        let counts = FeatureHasher(numFeatures: 1 << 10).vector(of: text)
+        #expect(counts.indices == counts.indices.sorted() && Set(counts.indices).count == counts.indices.count)
+        #expect(counts.values.reduce(0, +) == 200)
+        let binary = FeatureHasher(numFeatures: 1 << 10, binary: true).vector(of: text)
+        #expect(binary.indices == counts.indices && binary.values.allSatisfy { $0 == 1 })
+    }
+}
