@@ -157,8 +157,9 @@ struct ContentSelector {
     /// Main content shorter than this (bytes) triggers the fallback to all link-poor text outside furniture.
     static let fallbackBelow = 400
 
-    /// The ASCII phrases as bytes, for the fast path of `isBoilerplatePhrase`.
-    static let asciiBoilerplatePhrases: [[UInt8]] = boilerplatePhrases.map { Array($0.utf8) }.filter { $0.allSatisfy { $0 < 0x80 } }
+    /// The phrases as bytes (all, and the ASCII ones), for `isBoilerplatePhrase`.
+    static let boilerplatePhraseBytes: [[UInt8]] = boilerplatePhrases.map { Array($0.utf8) }
+    static let asciiBoilerplatePhrases: [[UInt8]] = boilerplatePhraseBytes.filter { $0.allSatisfy { $0 < 0x80 } }
 
     /// A 64-bit hash of a block's bytes, eight at a time (for finding repeated blocks; equal texts are still
     /// compared whole).
@@ -183,8 +184,10 @@ struct ContentSelector {
             let lower = head.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
             return asciiBoilerplatePhrases.contains { lower.starts(with: $0) }
         }
-        let lower = String(decoding: head, as: UTF8.self).lowercased()
-        return boilerplatePhrases.contains { lower.hasPrefix($0) }
+        // Other text is lowercased by Unicode's rules, then compared as bytes (a `String` prefix test compares
+        // by characters, many times slower).
+        let lower = Array(String(decoding: head, as: UTF8.self).lowercased().utf8)
+        return boilerplatePhraseBytes.contains { lower.starts(with: $0) }
     }
 
     /// Whether text reads like sentences: mostly words, with sentence punctuation.
