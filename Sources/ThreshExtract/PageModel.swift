@@ -562,8 +562,9 @@ struct PageBuilder {
         switch frame.role {
         case .head: break
         case .title:
-            let s = String(decoding: titleBytes, as: UTF8.self)
-            let collapsed = s.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }).joined(separator: " ")
+            // Whitespace collapsed on bytes: as Characters, "\r\n" is one character that equals neither "\r" nor "\n".
+            let words = titleBytes.split(whereSeparator: { $0 == 0x20 || $0 == 0x0A || $0 == 0x09 || $0 == 0x0D || $0 == 0x0C })
+            let collapsed = String(decoding: Array(words.joined(separator: [0x20])), as: UTF8.self)
             model.title = collapsed.isEmpty ? nil : collapsed
         case .element(let index):
             if frame.kind == .a { linkDepth -= 1 }

@@ -4,8 +4,9 @@ import Glibc
 import Darwin
 #endif
 
-/// Removes the bodies of `<script>` and `<style>` elements, and the attributes with values that extraction never
-/// reads (`href`, `src`, `srcset`, `data-*`, …), before libxml2 sees the page.
+/// Removes the bodies of `<script>` and `<style>` elements, the attributes with values that extraction never
+/// reads (`href`, `src`, `srcset`, `data-*`, …) and the excess of whitespace runs in text, before libxml2 sees
+/// the page.
 ///
 /// The extractor never uses those bytes, but libxml2 2.9 reads them a character at a time; on crawled pages
 /// script and style bodies are about a third of the bytes and attribute values another third. An attribute is
@@ -110,9 +111,26 @@ struct RawTextElider {
             return true
         }
 
+        // Whitespace runs in text are cut to their first byte until an element that keeps whitespace appears.
+        var squeezeText = cutAttributes
+        /// Cuts runs of libxml2's blanks (space, tab, LF, CR) in the text `from..<to` to their first byte:
+        /// libxml2 reports a shorter run exactly where it reported the longer one (whether a run is reported
+        /// depends only on its being all blanks and on what follows it), and extraction collapses runs anyway.
+        func squeeze(_ from: Int, _ to: Int) {
+            var k = from
+            while k < to {
+                guard isBlank(base[k]) else { k += 1; continue }
+                let start = k
+                k += 1
+                while k < to && isBlank(base[k]) { k += 1 }
+                if k - start > 1 { cuts.append((start + 1, k)) }
+            }
+        }
+
         while i < n {
             guard let lt = memchr(base + i, 0x3C, n - i) else { break }
             let at = offset(lt)
+            if squeezeText { squeeze(i, at) }
             let next = byte(at + 1)
             if next == 0x21 {
                 if byte(at + 2) == 0x2D && byte(at + 3) == 0x2D {
@@ -145,6 +163,14 @@ struct RawTextElider {
             case 6 where matches("script", at: at + 1): closing = "</script"
             case 5 where matches("style", at: at + 1): closing = "</style"
             default: closing = nil
+            }
+            // Preformatted text keeps its whitespace: from the first such element on, nothing more is squeezed.
+            switch nameEnd - at - 1 {
+            case 3 where matches("pre", at: at + 1), 3 where matches("xmp", at: at + 1),
+                 7 where matches("listing", at: at + 1), 8 where matches("textarea", at: at + 1),
+                 9 where matches("plaintext", at: at + 1):
+                squeezeText = false
+            default: break
             }
             // A tag's cuts count only once the tag is known to end (else the rest is left as it is).
             var tagCuts: [(start: Int, end: Int)] = []

@@ -215,6 +215,17 @@ import ThreshCore
         #expect(elided("<scripts>x</scripts><script></script>") == nil)
     }
 
+    @Test func squeezesWhitespaceRunsInTextOnly() {
+        #expect(elided("<p title=\"a   b\">x  \n y</p>\n\n<p>z</p>", attributes: true) == "<p >x y</p>\n<p>z</p>")
+        // From a <pre> on, whitespace is left as it is.
+        #expect(elided("<p>a  b</p><pre>c  d</pre><p>e  f</p>", attributes: true) == "<p>a b</p><pre>c  d</pre><p>e  f</p>")
+    }
+
+    @Test func titleWhitespaceCollapsesAcrossLineEndings() throws {
+        let html = "<html><head><title>\r\n A\r\n \r\n B \t</title></head><body>\(prose)</body></html>"
+        #expect(try HTMLExtractor().extract(html: html).title == "A B")
+    }
+
     @Test func cutsAttributesExtractionDoesNotRead() {
         #expect(elided("<a href=\"/x?a>b\" CLASS=\"nav\" data-x='1'>t</a><img src=x.png alt=y/>", attributes: true)
             == "<a  CLASS=\"nav\" >t</a><img  >")  // an unquoted value runs to '>' ("y/"), as in libxml2
@@ -225,6 +236,9 @@ import ThreshCore
     }
 
     @Test(arguments: [
+        // Whitespace runs in text, a form feed among them, and preformatted text after them.
+        "<p>TEXT \r\n\t  TEXT</p>\n\n    <div>\n\n   <span>a</span>  \u{0C}  <span>b</span>\n</div><pre>  x\n\n   y</pre><p>a   b</p>",
+        "<ul>\n  <li>one</li>\n  <li>two  three</li>\n</ul><textarea>  t  </textarea><p>  c   d  </p>",
         // Attributes: cut ones next to kept ones, case, quotes of the other kind inside values, no blank between.
         "<div data-a=\"x\"class=\"comments\">TEXT</div><div TITLE='a \"b\"' ID=\"sidebar\">TEXT</div>",
         "<a href=x/>TEXT</a><img src=\"a.png\"/><p style=\"display: none\" title=x>TEXT</p><p hidden data-x=1>TEXT</p>",
