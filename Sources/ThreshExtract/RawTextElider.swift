@@ -4,9 +4,9 @@ import Glibc
 import Darwin
 #endif
 
-/// Removes the bodies of `<script>` and `<style>` elements, the attributes with values that extraction never
-/// reads (`href`, `src`, `srcset`, `data-*`, …) and the excess of whitespace runs in text, before libxml2 sees
-/// the page.
+/// Removes the bodies of `<script>` and `<style>` elements and of comments, the attributes with values that
+/// extraction never reads (`href`, `src`, `srcset`, `data-*`, …) and the excess of whitespace runs in text,
+/// before libxml2 sees the page.
 ///
 /// The extractor never uses those bytes, but libxml2 2.9 reads them a character at a time; on crawled pages
 /// script and style bodies are about a third of the bytes and attribute values another third. An attribute is
@@ -22,7 +22,8 @@ struct RawTextElider {
     ]
 
     /// The page without raw-text bodies and unread attributes, or nil when it has none to remove.
-    /// - Parameter attributes: whether to cut unread attributes too (else only raw-text bodies).
+    /// - Parameter attributes: whether to cut unread attributes, comment bodies and whitespace runs too (else only
+    ///   raw-text bodies).
     static func elide(_ html: UnsafeBufferPointer<UInt8>, attributes cutAttributes: Bool = true) -> [UInt8]? {
         guard let base = html.baseAddress else { return nil }
         let n = html.count
@@ -135,6 +136,8 @@ struct RawTextElider {
             if next == 0x21 {
                 if byte(at + 2) == 0x2D && byte(at + 3) == 0x2D {
                     guard let close = find("-->", from: at + 4), commentIsPlain(at + 4, close) else { break }
+                    // A plain comment's body is never read (libxml2 copies it a character at a time).
+                    if cutAttributes && close > at + 4 { cuts.append((at + 4, close)) }
                     i = close + 3
                 } else if matches("<!doctype", at: at) {
                     guard let close = memchr(base + at, 0x3E, n - at) else { break }

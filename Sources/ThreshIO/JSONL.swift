@@ -86,7 +86,9 @@ public final class DocumentWriter {
     /// Documents written.
     public private(set) var count = 0
 
-    public init(path: String) throws { output = try OutputFile(path: path) }
+    public init(path: String, compression: OutputFile.Compression = .fromName) throws {
+        output = try OutputFile(path: path, compression: compression)
+    }
 
     /// Writes one document as a line.
     public func write(_ document: Document) throws {

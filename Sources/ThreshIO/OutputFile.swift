@@ -25,6 +25,8 @@ public final class OutputFile {
     public enum Compression: Sendable {
         /// From the name: `.gz` gzip, `.zst` zstd, else none.
         case fromName
+        /// From the name, at the codec's fastest level: for intermediate files, written once and read back once.
+        case fastestFromName
         /// Written as given (for writers that compress themselves).
         case none
     }
@@ -46,19 +48,24 @@ public final class OutputFile {
             guard f >= 0 else { throw ThreshError(.io, "cannot open for writing: \(errnoString())", file: path) }
             fd = f
             temporaryPath = nil
-            let byName = compression == .fromName
-            gzip = byName && path.hasSuffix(".gz") ? ZlibDeflater() : nil
-            zstd = byName && path.hasSuffix(".zst") ? ZstdEncoder() : nil
+            (gzip, zstd) = Self.encoders(for: path, compression)
         } else {
             let tmp = path + ".tmp-\(getpid())"
             let f = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
             guard f >= 0 else { throw ThreshError(.io, "cannot create: \(errnoString())", file: path) }
             fd = f
             temporaryPath = tmp
-            let byName = compression == .fromName
-            gzip = byName && path.hasSuffix(".gz") ? ZlibDeflater() : nil
-            zstd = byName && path.hasSuffix(".zst") ? ZstdEncoder() : nil
+            (gzip, zstd) = Self.encoders(for: path, compression)
         }
+    }
+
+    /// The encoder the name and the compression choice call for, if any.
+    private static func encoders(for path: String, _ compression: Compression) -> (ZlibDeflater?, ZstdEncoder?) {
+        let fastest = compression == .fastestFromName
+        guard compression != .none else { return (nil, nil) }
+        if path.hasSuffix(".gz") { return (fastest ? ZlibDeflater(level: 1) : ZlibDeflater(), nil) }
+        if path.hasSuffix(".zst") { return (nil, fastest ? ZstdEncoder(level: 1) : ZstdEncoder()) }
+        return (nil, nil)
     }
 
     /// Whether `path` exists and is not a regular file (following links).

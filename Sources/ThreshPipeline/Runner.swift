@@ -219,7 +219,7 @@ public final class PipelineRunner: @unchecked Sendable {
             if exists(out) { return }
             let ingest = WARCIngest(options: p.warc)
             var extract = ExtractStage(options: p.extract)
-            let writer = try DocumentWriter(path: out)
+            let writer = try DocumentWriter(path: out, compression: .fastestFromName)
             try ingest.process(path: file) { doc in try extract.process(doc) { try writer.write($0) } }
             try writer.close()
             // The fused extract stage ran inside the reader's callback: its time is its own, not the reader's.
@@ -257,7 +257,7 @@ public final class PipelineRunner: @unchecked Sendable {
             var scores = models.map { QualityScoreStage(model: $0) }
             var sample = ParetoSampleStage(sampler: p.sampler)
             let reader = try DocumentReader(path: file)
-            let writer = try DocumentWriter(path: out)
+            let writer = try DocumentWriter(path: out, compression: .fastestFromName)
             var sampleSeconds = 0.0
             while let doc = try reader.next() {
                 let fold = Self.fold(of: doc, folds: Self.folds)
