@@ -63,7 +63,6 @@ public enum LogisticRegressionTrainer {
         var nonZeros = 0
         var sum = [Double](repeating: 0, count: numFeatures)
         var sumSquares = [Double](repeating: 0, count: numFeatures)
-        var occurrences = [Int32](repeating: 0, count: numFeatures)
         try data.forEach { e in
             weightSum += e.weight
             weightSquareSum += e.weight * e.weight
@@ -73,7 +72,6 @@ public enum LogisticRegressionTrainer {
                 let v = e.values[k] * e.weight
                 sum[Int(i)] += v
                 sumSquares[Int(i)] += v * e.values[k]
-                occurrences[Int(i)] += 1
             }
         }
         guard weightSum > 0 else { throw TrainingError.noData }
@@ -97,13 +95,12 @@ public enum LogisticRegressionTrainer {
         let l1 = options.regParam * options.elasticNetParam
         // Only features that occur (σ_j > 0) take part: optimise over those, compacted, which makes every vector
         // operation of the optimiser proportional to the vocabulary seen, not to numFeatures.
-        // The compacted features are ordered by how many examples hold them, most first (ties by index): term
-        // frequencies are Zipfian, so most of each pass's scattered reads and writes then fall in a few cache lines.
-        var active: [Int] = []
-        for j in 0..<numFeatures where scale[j] > 0 { active.append(j) }
-        active.sort { occurrences[$0] != occurrences[$1] ? occurrences[$0] > occurrences[$1] : $0 < $1 }
         var compact = [Int32](repeating: -1, count: numFeatures)
-        for (c, j) in active.enumerated() { compact[j] = Int32(c) }
+        var active: [Int] = []
+        for j in 0..<numFeatures where scale[j] > 0 {
+            compact[j] = Int32(active.count)
+            active.append(j)
+        }
         let k = active.count
         let n = k + 1  // the last slot is the intercept
         var compactScale = [Double](repeating: 0, count: k)
@@ -199,19 +196,8 @@ public enum LogisticRegressionTrainer {
                             rowStart.withUnsafeBufferPointer { rowStart in
                                 for r in 0..<labels.count {
                                     let start = rowStart[r], end = rowStart[r + 1]
-                                    // Four partial sums (a fixed order, so the same result on every run): one
-                                    // running sum is a chain of dependent additions, the pass's critical path.
-                                    var m0 = 0.0, m1 = 0.0, m2 = 0.0, m3 = 0.0
-                                    var t = start
-                                    while t + 4 <= end {
-                                        m0 += value[t] * x[Int(column[t])]
-                                        m1 += value[t + 1] * x[Int(column[t + 1])]
-                                        m2 += value[t + 2] * x[Int(column[t + 2])]
-                                        m3 += value[t + 3] * x[Int(column[t + 3])]
-                                        t += 4
-                                    }
-                                    while t < end { m0 += value[t] * x[Int(column[t])]; t += 1 }
-                                    let margin = b + ((m0 + m1) + (m2 + m3))
+                                    var margin = b
+                                    for t in start..<end { margin += value[t] * x[Int(column[t])] }
                                     let (lossTerm, probability) = LogisticRegressionTrainer.logistic(margin)
                                     loss += weights[r] * (lossTerm - labels[r] * margin)
                                     let multiplier = weights[r] * (probability - labels[r])
