@@ -161,22 +161,6 @@ struct ContentSelector {
     static let boilerplatePhraseBytes: [[UInt8]] = boilerplatePhrases.map { Array($0.utf8) }
     static let asciiBoilerplatePhrases: [[UInt8]] = boilerplatePhraseBytes.filter { $0.allSatisfy { $0 < 0x80 } }
 
-    /// A 64-bit hash of a block's bytes, eight at a time (for finding repeated blocks; equal texts are still
-    /// compared whole).
-    static func fingerprint(_ text: [UInt8]) -> UInt64 {
-        text.withUnsafeBytes { raw in
-            var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(raw.count)
-            var k = 0
-            while k + 8 <= raw.count {
-                h = (h ^ raw.loadUnaligned(fromByteOffset: k, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
-                h ^= h >> 32
-                k += 8
-            }
-            while k < raw.count { h = (h ^ UInt64(raw[k])) &* 0x100_0000_01B3; k += 1 }
-            return h ^ (h >> 29)
-        }
-    }
-
     static func isBoilerplatePhrase(_ text: [UInt8]) -> Bool {
         let head = text.prefix(60)
         if head.allSatisfy({ $0 < 0x80 }) {
@@ -472,12 +456,12 @@ struct ContentSelector {
             }
             for i in page.blocks.indices where inCaption[Int(page.blocks[i].element)] { kept[i] = false }
         }
-        // The same text twice (a repeated teaser or caption) is kept once. Blocks are found by a fast hash of
+        // The same text twice (a repeated teaser or caption) is kept once. Blocks are found by the xxHash64 of
         // their bytes, then compared (a `Set<[UInt8]>` hashes byte by byte with SipHash).
         var seen: [UInt64: [Int]] = [:]
         for i in page.blocks.indices where kept[i] && page.blocks[i].length > 0 {
             let text = page.blocks[i].text
-            let key = Self.fingerprint(text)
+            let key = text.withUnsafeBytes { XXH64.hash($0) }
             if let earlier = seen[key], earlier.contains(where: { page.blocks[$0].text == text }) {
                 kept[i] = false
             } else {

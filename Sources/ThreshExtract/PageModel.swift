@@ -54,14 +54,7 @@ enum TagKind: UInt8 {
     }
 
     static func nameHash(_ name: UnsafePointer<UInt8>) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        var p = name
-        while p.pointee != 0 {
-            let c = p.pointee
-            h = (h ^ UInt64(c >= 0x41 && c <= 0x5A ? c | 0x20 : c)) &* 0x100_0000_01b3
-            p += 1
-        }
-        return h
+        ClassHints.hash(UnsafeBufferPointer(start: name, count: strlen(name)))
     }
 
     static let byHash: [UInt64: TagKind] = {

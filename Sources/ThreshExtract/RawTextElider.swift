@@ -161,17 +161,14 @@ struct RawTextElider {
             guard isLetter(next) else { i = at + 1; continue }
             var nameEnd = at + 1
             while nameEnd < n && isNameByte(base[nameEnd]) { nameEnd += 1 }
-            let closing: StaticString?
+            var closing: StaticString?
             switch nameEnd - at - 1 {
             case 6 where matches("script", at: at + 1): closing = "</script"
             case 5 where matches("style", at: at + 1): closing = "</style"
-            default: closing = nil
-            }
-            // Preformatted text keeps its whitespace: from the first such element on, nothing more is squeezed.
-            switch nameEnd - at - 1 {
             case 3 where matches("pre", at: at + 1), 3 where matches("xmp", at: at + 1),
                  7 where matches("listing", at: at + 1), 8 where matches("textarea", at: at + 1),
                  9 where matches("plaintext", at: at + 1):
+                // Preformatted text keeps its whitespace: from the first such element on, nothing is squeezed.
                 squeezeText = false
             default: break
             }

@@ -65,10 +65,21 @@ public final class RawFileReader: ByteSource {
 /// The whole content of a file (or stdin for `-`), decompressed if it is gzip or zstd.
 public func readEntireFile(_ path: String) throws -> [UInt8] {
     let reader = try DecompressingReader(path: path)
+    return try readAll { try reader.read(into: $0) }
+}
+
+/// The whole content of a file as it is on disk (not decompressed).
+public func readEntireRawFile(_ path: String) throws -> [UInt8] {
+    let file = try RawFileReader(path: path)
+    return try readAll { try file.read(into: $0) }
+}
+
+/// Everything `read` gives (bytes read into the buffer, 0 at the end), concatenated.
+private func readAll(_ read: (UnsafeMutableRawBufferPointer) throws -> Int) throws -> [UInt8] {
     var bytes: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 1 << 16)
     while true {
-        let n = try chunk.withUnsafeMutableBytes { try reader.read(into: $0) }
+        let n = try chunk.withUnsafeMutableBytes { try read($0) }
         if n == 0 { break }
         bytes += chunk[0..<n]
     }

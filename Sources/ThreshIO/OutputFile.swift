@@ -61,8 +61,8 @@ public final class OutputFile {
 
     /// The encoder the name and the compression choice call for, if any.
     private static func encoders(for path: String, _ compression: Compression) -> (ZlibDeflater?, ZstdEncoder?) {
-        let fastest = compression == .fastestFromName
         guard compression != .none else { return (nil, nil) }
+        let fastest = compression == .fastestFromName
         if path.hasSuffix(".gz") { return (fastest ? ZlibDeflater(level: 1) : ZlibDeflater(), nil) }
         if path.hasSuffix(".zst") { return (nil, fastest ? ZstdEncoder(level: 1) : ZstdEncoder()) }
         return (nil, nil)

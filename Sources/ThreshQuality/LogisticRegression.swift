@@ -78,11 +78,9 @@ public enum LogisticRegressionTrainer {
         // Spark's unbiased weighted variance: (Σw x² − (Σw x)²/Σw) / (Σw − Σw²/Σw).
         let denominator = weightSum - weightSquareSum / weightSum
         var scale = [Double](repeating: 0, count: numFeatures)  // 1/σ_j in the standardised space (0: unused)
-        var deviation = [Double](repeating: 0, count: numFeatures)
         for j in 0..<numFeatures where sumSquares[j] > 0 {
             let variance = denominator > 0 ? max(0, (sumSquares[j] - sum[j] * sum[j] / weightSum) / denominator) : 0
             let sd = variance.squareRoot()
-            deviation[j] = sd
             if sd > 0 { scale[j] = options.standardization ? 1 / sd : 1 }
         }
         let p = positive / weightSum
@@ -165,7 +163,6 @@ public enum LogisticRegressionTrainer {
         var coefficients: [Int: Double] = [:]
         for (c, j) in active.enumerated() where x[c] != 0 { coefficients[j] = x[c] * compactScale[c] }
         let intercept = options.fitIntercept ? x[k] : 0
-        _ = deviation
         return (LogisticModel(intercept: intercept, coefficients: coefficients, numFeatures: numFeatures), history)
     }
 

@@ -13,7 +13,6 @@ public enum ShardVerifier {
         }
         let length = manifest["sequence_length"]?.intValue ?? 0
         var problems: [String] = []
-        var totalTokens = 0
         for shard in manifest["shards"]?.arrayValue ?? [] {
             let o = shard.objectValue ?? [:]
             let name = o["name"]?.stringValue ?? "?"
@@ -30,22 +29,8 @@ public enum ShardVerifier {
             if bin.count != tokens * 2 { problems.append("\(name).bin: \(bin.count) bytes for \(tokens) tokens") }
             let idx = try readEntireRawFile(directory + "/" + name + ".idx")
             if idx != MegatronIndex.bytes(sequences: sequences, length: length) { problems.append("\(name).idx: not the index of \(sequences) sequences") }
-            totalTokens += tokens
         }
         if manifest["shards"]?.arrayValue?.isEmpty ?? true { problems.append("no shards") }
-        _ = totalTokens
         return problems
-    }
-
-    static func readEntireRawFile(_ path: String) throws -> [UInt8] {
-        let file = try RawFileReader(path: path)
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let n = try chunk.withUnsafeMutableBytes { try file.read(into: $0) }
-            if n == 0 { break }
-            out += chunk[0..<n]
-        }
-        return out
     }
 }

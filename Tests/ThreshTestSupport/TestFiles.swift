@@ -19,17 +19,7 @@ public func writeFile(_ path: String, _ bytes: [UInt8]) throws {
 }
 
 /// Reads a whole file (raw bytes, not decompressed).
-public func readFile(_ path: String) throws -> [UInt8] {
-    let file = try RawFileReader(path: path)
-    var result: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-        let n = try chunk.withUnsafeMutableBytes { try file.read(into: $0) }
-        if n == 0 { break }
-        result += chunk[0..<n]
-    }
-    return result
-}
+public func readFile(_ path: String) throws -> [UInt8] { try readEntireRawFile(path) }
 
 /// Serves bytes in pieces of a fixed size, to test that parsers do not depend on how input arrives.
 public final class DripSource: ByteSource {
