@@ -203,7 +203,9 @@ public final class DedupJob {
                 let readStarted = monotonicSeconds()
                 guard let doc = try reader.next() else { break }
                 statistics.readSeconds += monotonicSeconds() - readStarted
-                let shingles = options.shingler.shingleValues(doc.text)
+                var shingles = options.shingler.shingleValues(doc.text)
+                // Stored sorted and distinct, so verification reads each set in place.
+                Shingler.sortAndUniqueIfNeeded(&shingles)
                 let source = doc.source ?? input.path
                 keys.append(source + "\u{0}" + doc.id)
                 sources.append(source)
@@ -258,19 +260,27 @@ public final class DedupJob {
 
     private func candidates() throws {
         var pairs = RunWriter(directory: work, prefix: "pairs", partitions: 1, limit: options.runRecords)
+        // Reference documents have the lowest numbers. A pair of two of them is never a candidate: references are
+        // never removed, and a link between two references only joins clusters that both hold a reference, whose
+        // other members are removed either way. (Their duplicates are the business of a job over that corpus.)
+        let firstRemovable = UInt64(isIndex.firstIndex(of: false) ?? isIndex.count)
+        func pair(_ a: UInt64, _ b: UInt64) throws {
+            if b >= firstRemovable { try pairs.append(partition: 0, key: a << 32 | b, value: 0) }
+        }
         for band in 0..<options.bands {
             var group: [UInt64] = []
             var groupKey: UInt64?
             func flush() throws {
                 defer { group.removeAll(keepingCapacity: true) }
                 guard group.count > 1 else { return }
+                // A bucket's documents come in ascending order (the runs are sorted by key, then document).
                 if group.count <= options.allPairsUpTo {
-                    for x in 0..<group.count { for y in (x + 1)..<group.count { try pairs.append(partition: 0, key: group[x] << 32 | group[y], value: 0) } }
+                    for x in 0..<group.count { for y in (x + 1)..<group.count { try pair(group[x], group[y]) } }
                 } else {
                     for x in 0..<group.count {
-                        if x > 0 { try pairs.append(partition: 0, key: group[0] << 32 | group[x], value: 0) }
+                        if x > 0 { try pair(group[0], group[x]) }
                         for y in (x + 1)..<min(group.count, x + 1 + options.window) where x > 0 {
-                            try pairs.append(partition: 0, key: group[x] << 32 | group[y], value: 0)
+                            try pair(group[x], group[y])
                         }
                     }
                 }
@@ -304,7 +314,7 @@ public final class DedupJob {
             else { passes = { [threshold = options.threshold] in $0 >= threshold } }
             // The exact similarity of a passing pair feeds the histogram and the pairs file; a pair is given up as
             // soon as it provably cannot pass (most candidates of one-row bands are far apart).
-            if let similarity = try SetStore.jaccard(sets.set(a), sets.set(b), unlessBelow: passes) {
+            if let similarity = try sets.withSets(a, b, { SetStore.jaccard($0, $1, unlessBelow: passes) }) {
                 statistics.verified += 1
                 statistics.jaccardHistogram[min(19, Int(similarity * 20))] += 1
                 var record = [UInt8]()
@@ -429,7 +439,7 @@ public final class DedupJob {
                                                                       "snippet": .string(String(doc.text.prefix(240)))]))
                     }
                     if isRemoved {
-                        let j = try SetStore.jaccard(sets.set(document), sets.set(s))
+                        let j = try sets.jaccard(document, s)
                         try removed.write(Document(fields: ["id": .string(doc.id), "source": .string(source), "cluster": .int(Int(cluster)),
                                                             "survivor": .string(keyID(s)), "survivor_source": .string(sources[s]),
                                                             "jaccard": .double(j)]))
@@ -472,9 +482,8 @@ final class SetStore {
     private let mapping: UnsafeMutableRawPointer?
     private let mappedBytes: Int
     private var offsets: [UInt64] = []
-    /// The two sets returned last, most recent first: candidate pairs come sorted by their first document, so
-    /// that document's set is asked for again and again.
-    private var recent: [(document: Int, values: [UInt64])] = []
+    /// Per document: 0 not yet looked at, 1 stored sorted and distinct, 2 not.
+    private var sortedness: [UInt8] = []
 
     init(directory: String) throws {
         let path = directory + "/sets.bin"
@@ -504,34 +513,57 @@ final class SetStore {
             }
             pending.removeFirst(whole)
         }
+        sortedness = [UInt8](repeating: 0, count: offsets.count)
     }
 
     deinit { if let mapping { munmap(mapping, mappedBytes) } }
 
-    func set(_ d: Int) throws -> [UInt64] {
-        if let hit = recent.firstIndex(where: { $0.document == d }) {
-            if hit > 0 { recent.swapAt(0, hit) }
-            return recent[0].values
-        }
+    /// Calls `body` with the sets of documents `a` and `b`, sorted and distinct. Sets phase 1 stored sorted (all
+    /// of them since it sorts every set) are read in place from the map on a little-endian host; others are copied
+    /// and sorted for the call. Whether a set is sorted is checked once per document.
+    func withSets<R>(_ a: Int, _ b: Int, _ body: (UnsafeBufferPointer<UInt64>, UnsafeBufferPointer<UInt64>) throws -> R) throws -> R {
+        try withSet(a) { sa in try withSet(b) { sb in try body(sa, sb) } }
+    }
+
+    private func withSet<R>(_ d: Int, _ body: (UnsafeBufferPointer<UInt64>) throws -> R) throws -> R {
+        guard d + 1 < offsets.count else { throw ThreshError(.io, "no shingle set for document \(d)", file: "sets.bin") }
         let start = Int(offsets[d]), end = Int(offsets[d + 1])
         guard end * 8 <= mappedBytes, start <= end else { throw ThreshError(.io, "shingle set \(d) lies outside the file", file: "sets.bin") }
+        guard end > start, let mapping else { return try body(UnsafeBufferPointer(start: nil, count: 0)) }
+        #if _endian(little)
+        // The map is page-aligned and every set starts at a multiple of 8 bytes, so it can be read as UInt64s.
+        let inPlace = UnsafeBufferPointer(start: (mapping + start * 8).assumingMemoryBound(to: UInt64.self), count: end - start)
+        if sortedness[d] == 0 {
+            var sorted = true
+            for i in inPlace.indices.dropFirst() where inPlace[i - 1] >= inPlace[i] { sorted = false; break }
+            sortedness[d] = sorted ? 1 : 2
+        }
+        if sortedness[d] == 1 { return try body(inPlace) }
+        #endif
         var values = [UInt64](unsafeUninitializedCapacity: end - start) { buffer, initialized in
-            if end > start, let mapping {
-                let source = UnsafeRawPointer(mapping).advanced(by: start * 8)
-                for k in 0..<(end - start) { buffer[k] = UInt64(littleEndian: source.loadUnaligned(fromByteOffset: k * 8, as: UInt64.self)) }
-            }
+            let source = UnsafeRawPointer(mapping).advanced(by: start * 8)
+            for k in 0..<(end - start) { buffer[k] = UInt64(littleEndian: source.loadUnaligned(fromByteOffset: k * 8, as: UInt64.self)) }
             initialized = end - start
         }
-        var sorted = true
-        for i in values.indices.dropFirst() where values[i - 1] >= values[i] { sorted = false; break }
-        if !sorted { Shingler.sortAndUnique(&values) }
-        if recent.count == 2 { recent.removeLast() }
-        recent.insert((d, values), at: 0)
-        return values
+        Shingler.sortAndUnique(&values)
+        return try values.withUnsafeBufferPointer { try body($0) }
+    }
+
+    /// The Jaccard similarity of two stored sets.
+    func jaccard(_ a: Int, _ b: Int) throws -> Double {
+        try withSets(a, b) { Self.jaccard($0, $1) }
+    }
+
+    static func jaccard(_ a: [UInt64], _ b: [UInt64]) -> Double {
+        a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in jaccard(a, b) } }
+    }
+
+    static func jaccard(_ a: [UInt64], _ b: [UInt64], unlessBelow accepts: (Double) -> Bool) -> Double? {
+        a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in jaccard(a, b, unlessBelow: accepts) } }
     }
 
     /// The Jaccard similarity of two sorted sets, as `|A∩B| / |A∪B|` in doubles (1 for two empty sets).
-    static func jaccard(_ a: [UInt64], _ b: [UInt64]) -> Double {
+    static func jaccard(_ a: UnsafeBufferPointer<UInt64>, _ b: UnsafeBufferPointer<UInt64>) -> Double {
         jaccard(a, b, unlessBelow: { _ in true })!
     }
 
@@ -541,29 +573,25 @@ final class SetStore {
     /// merge, the similarity the pair would have if all of the smaller remainder matched is computed by the same
     /// formula; when `accepts` rejects even that bound, the true value (never larger, and division and
     /// subtraction round monotonically) is rejected too, so giving up early changes no decision.
-    static func jaccard(_ a: [UInt64], _ b: [UInt64], unlessBelow accepts: (Double) -> Bool) -> Double? {
+    static func jaccard(_ a: UnsafeBufferPointer<UInt64>, _ b: UnsafeBufferPointer<UInt64>, unlessBelow accepts: (Double) -> Bool) -> Double? {
         func ratio(_ intersection: Int) -> Double {
             let union = a.count + b.count - intersection
             return union == 0 ? 1 : Double(intersection) / Double(union)
         }
-        return a.withUnsafeBufferPointer { a in
-            b.withUnsafeBufferPointer { b in
-                var i = 0, j = 0, intersection = 0
-                while i < a.count && j < b.count {
-                    if !accepts(ratio(intersection + min(a.count - i, b.count - j))) { return nil }
-                    var steps = 0
-                    while steps < 64 && i < a.count && j < b.count {
-                        let x = a[i], y = b[j]
-                        if x == y { intersection += 1 }
-                        i += x <= y ? 1 : 0
-                        j += y <= x ? 1 : 0
-                        steps += 1
-                    }
-                }
-                let similarity = ratio(intersection)
-                return accepts(similarity) ? similarity : nil
+        var i = 0, j = 0, intersection = 0
+        while i < a.count && j < b.count {
+            if !accepts(ratio(intersection + min(a.count - i, b.count - j))) { return nil }
+            var steps = 0
+            while steps < 64 && i < a.count && j < b.count {
+                let x = a[i], y = b[j]
+                if x == y { intersection += 1 }
+                i += x <= y ? 1 : 0
+                j += y <= x ? 1 : 0
+                steps += 1
             }
         }
+        let similarity = ratio(intersection)
+        return accepts(similarity) ? similarity : nil
     }
 }
 

@@ -86,6 +86,14 @@ public struct Shingler: Sendable {
         return values
     }
 
+    /// `sortAndUnique` for values that are not already strictly ascending.
+    static func sortAndUniqueIfNeeded(_ values: inout [UInt64]) {
+        for i in values.indices.dropFirst() where values[i - 1] >= values[i] {
+            sortAndUnique(&values)
+            return
+        }
+    }
+
     static func sortAndUnique(_ values: inout [UInt64]) {
         values.sort()
         var kept = 0

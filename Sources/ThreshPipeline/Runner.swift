@@ -250,11 +250,7 @@ public final class PipelineRunner: @unchecked Sendable {
             guard let i = index, i < p.crawl.count else { throw taskIndexError("filter", index) }
             let file = extracted[i], out = sampled[i]
             if exists(out) { return }
-            let models = try (0..<Self.folds).map { fold -> QualityModel in
-                let path = work + "/quality-model-\(fold).json"
-                return try QualityModel(json: try readEntireFile(path).withUnsafeBytes { try JSONParser.parse($0) }, file: path)
-            }
-            var scores = models.map { QualityScoreStage(model: $0) }
+            var scores = try qualityModels().map { QualityScoreStage(model: $0) }
             var sample = ParetoSampleStage(sampler: p.sampler)
             let reader = try DocumentReader(path: file)
             let writer = try DocumentWriter(path: out, compression: .fastestFromName)
@@ -354,6 +350,21 @@ public final class PipelineRunner: @unchecked Sendable {
         try statsOut.write(JSONWriter.string(.object(summary)) + "\n")
         try statsOut.close()
         return summary
+    }
+
+    /// The quality models of the folds, read once per process (every filter task of a local run scores with them).
+    private let loadedModels = Mutex<[QualityModel]?>(nil)
+
+    private func qualityModels() throws -> [QualityModel] {
+        try loadedModels.withLock { loaded in
+            if let loaded { return loaded }
+            let models = try (0..<Self.folds).map { fold -> QualityModel in
+                let path = work + "/quality-model-\(fold).json"
+                return try QualityModel(json: try readEntireFile(path).withUnsafeBytes { try JSONParser.parse($0) }, file: path)
+            }
+            loaded = models
+            return models
+        }
     }
 
     /// The cross-fitting fold of a crawl document, from its id.

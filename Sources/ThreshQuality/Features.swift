@@ -198,7 +198,17 @@ public struct SparseVector: Sendable, Equatable {
 public enum SparkTokenizer {
     /// Lowercases as `java.lang.String.toLowerCase()` does in the en-US locale (final sigma included).
     public static func javaLowercase(_ text: String) -> String {
-        if text.utf8.allSatisfy({ $0 < 0x80 }) { return text.lowercased() }
+        // Java's en-US lowercasing is Unicode's full lowercase mapping plus one condition that is not
+        // language-specific: Σ (U+03A3, UTF-8 CE A3) becomes ς at the end of a word. The stdlib applies the full
+        // mapping without that condition and without ICU's per-call locale lookup, so most text skips ICU. Its
+        // Unicode tables are newer than ICU's (and Java's) in Latin Extended-D (U+A700–A7FF, EA 9C–9F …) and
+        // outside the first plane (lead bytes F0 and up), so text with those takes the locale-aware path too.
+        var needsLocale = false, previous: UInt8 = 0
+        for c in text.utf8 {
+            if (previous == 0xCE && c == 0xA3) || (previous == 0xEA && c >= 0x9C && c <= 0x9F) || c >= 0xF0 { needsLocale = true; break }
+            previous = c
+        }
+        if !needsLocale { return text.lowercased() }
         return text.lowercased(with: Locale(identifier: "en_US"))
     }
 

@@ -118,6 +118,34 @@ import ThreshTestSupport
         while let r = try removed.next() { #expect(r.fields["survivor"]?.stringValue?.hasPrefix("base-") == true) }
     }
 
+    /// Duplicates within the reference corpus are not this job's business: no pair of two references is a
+    /// candidate, so clusters without a crawl document do not appear, and crawl removals are as before.
+    @Test func pairsOfReferenceDocumentsAreNotCandidates() throws {
+        let dir = makeTemporaryDirectory()
+        _ = try corpus(in: dir, name: "all.jsonl")
+        let all = String(decoding: try readFile(dir + "/all.jsonl"), as: UTF8.self).split(separator: "\n").map(String.init)
+        // The references hold bases 0–59 and near copies of bases 0–39 (40 duplicate pairs among themselves); the
+        // crawl holds exact copies of bases 0–9 under new ids, and bases 60–119.
+        let bases = all.filter { $0.contains("\"base-") }
+        try writeFile(dir + "/reference.jsonl", Array(((bases.prefix(60) + all.filter { $0.contains("\"copy-") }).joined(separator: "\n") + "\n").utf8))
+        let crawl = bases.prefix(10).map { $0.replacingOccurrences(of: "\"base-", with: "\"again-") } + bases.dropFirst(60)
+        try writeFile(dir + "/crawl.jsonl", Array((crawl.joined(separator: "\n") + "\n").utf8))
+        let job = DedupJob(inputs: [DedupInput(path: dir + "/reference.jsonl", isIndex: true), DedupInput(path: dir + "/crawl.jsonl")],
+                           output: dir + "/out", options: .gpt3())
+        job.pairsFile = dir + "/pairs.jsonl"
+        try job.run()
+        #expect(job.statistics.removed == 10)
+        #expect(job.statistics.clusters == 10)
+        #expect(try ids(dir + "/out/kept/crawl.jsonl") == (60..<120).map { "base-\($0)" })
+        let pairs = try DocumentReader(path: dir + "/pairs.jsonl")
+        var count = 0
+        while let p = try pairs.next() {
+            count += 1
+            #expect(p.fields["a"]?.stringValue?.hasPrefix("again-") == true || p.fields["b"]?.stringValue?.hasPrefix("again-") == true)
+        }
+        #expect(count >= 10)
+    }
+
     @Test func bandsAndRowsForAThresholdAsDatasketch() {
         // datasketch 2.0's _optimal_param(threshold, num_perm, 0.5, 0.5), run beside: (9, 13), (25, 5), (12, 9), (9, 28).
         #expect(DedupOptions.optimalBandsAndRows(threshold: 0.8, permutations: 128) == (9, 13))

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import ThreshCore
 import ThreshIO
@@ -139,5 +140,25 @@ struct SparkFeatureTests {
         #expect(counts.values.reduce(0, +) == 200)
         let binary = FeatureHasher(numFeatures: 1 << 10, binary: true).vector(of: text)
         #expect(binary.indices == counts.indices && binary.values.allSatisfy { $0 == 1 })
+    }
+
+    /// Lowercasing without ICU (all text without a capital sigma) gives what Foundation's en-US lowercasing gives,
+    /// which matched Java on every tokenizer case (SEMANTICS.md §6): checked for every scalar of the first two
+    /// planes, alone, inside a word and at its end, and for words with Σ in each position.
+    @Test func lowercasingMatchesTheLocaleAwarePath() {
+        let enUS = Locale(identifier: "en_US")
+        var mismatches: [String] = []
+        for value in UInt32(0x80)..<0x20000 {
+            guard let scalar = Unicode.Scalar(value) else { continue }
+            let c = String(Character(scalar))
+            for text in [c, "A" + c + "B", "Ab" + c] where SparkTokenizer.javaLowercase(text) != text.lowercased(with: enUS) {
+                mismatches.append(String(value, radix: 16))
+            }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(20))")
+        for text in ["ΟΔΟΣ", "ΑΣ.", "ΣΑ", "ΑΣΑ", "Σ", "aΣ", "ΟΣΟΣ"] {
+            #expect(SparkTokenizer.javaLowercase(text) == text.lowercased(with: enUS), "\(text)")
+        }
+        #expect(SparkTokenizer.javaLowercase("ΟΔΟΣ") == "οδος")
     }
 }
