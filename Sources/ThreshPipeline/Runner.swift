@@ -234,17 +234,19 @@ public final class PipelineRunner: @unchecked Sendable {
             // The folds are independent (each its own model file), so they train side by side on the workers.
             let started = monotonicSeconds()
             let missing = (0..<Self.folds).filter { !exists(work + "/quality-model-\($0).json") }
+            guard !missing.isEmpty else { return }
+            // Every document is hashed into features once (on the workers): the references for both models, the
+            // crawl into one cache per fold, which the filter phase also scores from.
+            try featurize()
             try parallel(missing.count) { [self] m in
                 let fold = missing[m]
                 report("training quality model \(fold + 1) of \(Self.folds)")
-                try trainQuality(positives: p.references.flatMap(\.files), negatives: extracted, fold: fold, folds: Self.folds,
-                                 output: work + "/quality-model-\(fold).json")
+                try trainQuality(fold: fold, output: work + "/quality-model-\(fold).json")
             }
-            if !missing.isEmpty {
-                var s = StageStatistics(stage: "train")
-                s.seconds = monotonicSeconds() - started
-                try saveStatistics([s], task: "train")
-            }
+            for path in referenceFeatures.flatMap({ $0 }) { unlink(path) }
+            var s = StageStatistics(stage: "train")
+            s.seconds = monotonicSeconds() - started
+            try saveStatistics([s], task: "train")
         case .filter:
             // Score (by the other fold's model) → Pareto sample, fused.
             guard let i = index, i < p.crawl.count else { throw taskIndexError("filter", index) }
@@ -253,15 +255,26 @@ public final class PipelineRunner: @unchecked Sendable {
             var scores = try qualityModels().map { QualityScoreStage(model: $0) }
             var sample = ParetoSampleStage(sampler: p.sampler)
             let reader = try DocumentReader(path: file)
+            // The documents' features, hashed in the train phase, come from the fold caches in document order.
+            let featureReaders = try crawlFeatures[i].map { try FeatureCache.Reader(path: $0) }
             let writer = try DocumentWriter(path: out, compression: .fastestFromName)
             var sampleSeconds = 0.0
+            var count = 0
             while let doc = try reader.next() {
                 let fold = Self.fold(of: doc, folds: Self.folds)
-                try scores[(fold + 1) % Self.folds].process(doc) { scored in
+                guard let features = try featureReaders[fold].next() else {
+                    throw ThreshError(.io, "the feature cache has fewer documents than \(file) (document \(count + 1)); delete it to hash again",
+                                      file: crawlFeatures[i][fold])
+                }
+                count += 1
+                try scores[(fold + 1) % Self.folds].process(doc, indices: features.indices, values: features.values) { scored in
                     let t = monotonicSeconds()
                     try sample.process(scored) { try writer.write($0) }
                     sampleSeconds += monotonicSeconds() - t
                 }
+            }
+            for (fold, r) in featureReaders.enumerated() where try r.next() != nil {
+                throw ThreshError(.io, "the feature cache has more documents than \(file); delete it to hash again", file: crawlFeatures[i][fold])
             }
             try writer.close()
             var merged = StageStatistics(stage: "score")
@@ -374,24 +387,49 @@ public final class PipelineRunner: @unchecked Sendable {
         return Int(h % UInt64(folds))
     }
 
-    private func trainQuality(positives: [String], negatives: [String], fold: Int, folds: Int, output: String) throws {
-        let cache = try FeatureCache(path: output + ".cache")
-        defer { unlink(cache.path) }
-        for (label, files) in [(1.0, positives), (0.0, negatives)] {
-            for f in files {
-                let reader = try DocumentReader(path: f)
-                while let d = try reader.next() {
-                    if label == 0 && Self.fold(of: d, folds: folds) != fold { continue }
-                    let v = pipeline.qualityFeatures.vector(of: d.text)
-                    try cache.append(TrainingExample(indices: v.indices, values: v.values, label: label))
-                }
-            }
+    /// The feature caches of the reference files, per reference corpus (written and removed by the train task).
+    var referenceFeatures: [[String]] {
+        pipeline.references.enumerated().map { r, ref in ref.files.indices.map { work + "/features/reference-\(r)-\($0).bin" } }
+    }
+
+    /// The feature caches of each crawl file, one per fold (kept for the filter phase).
+    var crawlFeatures: [[String]] {
+        pipeline.crawl.map { file in (0..<Self.folds).map { work + "/features/\(Pipeline.stem(file)).fold\($0).bin" } }
+    }
+
+    /// Hashes the references (label 1) and the extracted crawl (label 0, by fold) into feature caches, on the
+    /// workers; caches already written are kept.
+    private func featurize() throws {
+        try makeDirectoryIfMissing(work + "/features")
+        var jobs: [(input: String, outputs: [String], label: Double)] = []
+        for (r, ref) in pipeline.references.enumerated() {
+            for (j, file) in ref.files.enumerated() { jobs.append((file, [referenceFeatures[r][j]], 1)) }
         }
-        try cache.close()
-        let (neg, pos) = (cache.labelWeights[0], cache.labelWeights[1])
+        for (i, file) in extracted.enumerated() { jobs.append((file, crawlFeatures[i], 0)) }
+        jobs.removeAll { job in job.outputs.allSatisfy { exists($0) } }
+        let features = pipeline.qualityFeatures
+        try parallel(jobs.count) { [jobs] j in
+            let job = jobs[j]
+            let caches = try job.outputs.map { try FeatureCache(path: $0) }
+            let reader = try DocumentReader(path: job.input)
+            while let d = try reader.next() {
+                let v = features.vector(of: d.text)
+                let cache = caches.count == 1 ? caches[0] : caches[Self.fold(of: d, folds: caches.count)]
+                try cache.append(TrainingExample(indices: v.indices, values: v.values, label: job.label))
+            }
+            for c in caches { try c.close() }
+        }
+    }
+
+    /// Trains one fold's model: the references against the crawl documents of that fold.
+    private func trainQuality(fold: Int, output: String) throws {
+        let parts = try referenceFeatures.flatMap { $0 }.map { try FeatureCache(existing: $0) }
+            + crawlFeatures.map { try FeatureCache(existing: $0[fold]) }
+        let examples = ChainedFeatureCaches(parts)
+        let (neg, pos) = (examples.labelWeights[0], examples.labelWeights[1])
         guard neg > 0 && pos > 0 else { throw ThreshError(.usage, "the quality model needs reference and crawl documents (got \(Int(pos)) and \(Int(neg)))") }
         let total = neg + pos
-        let (model, history) = try LogisticRegressionTrainer.train(cache.reweighted { $0 > 0.5 ? total / (2 * pos) : total / (2 * neg) },
+        let (model, history) = try LogisticRegressionTrainer.train(examples.reweighted { $0 > 0.5 ? total / (2 * pos) : total / (2 * neg) },
                                                                    numFeatures: pipeline.qualityFeatures.numFeatures, options: pipeline.quality)
         let file = QualityModel(features: pipeline.qualityFeatures, regression: model, options: pipeline.quality,
                                 training: ["positive_documents": .int(Int(pos)), "negative_documents": .int(Int(neg)), "iterations": .int(history.iterations)])
@@ -400,4 +438,3 @@ public final class PipelineRunner: @unchecked Sendable {
         try out.close()
     }
 }
-

@@ -22,6 +22,22 @@ public final class FeatureCache: ExampleSource {
         output = try OutputFile(path: path, compression: .none)
     }
 
+    /// Opens a finished cache file for reading (its label weights are counted in a first pass).
+    public init(existing path: String) throws {
+        self.path = path
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw ThreshError(.io, "cannot open: \(errnoString())", file: path) }
+        bytesWritten = Int(info.st_size)
+        let reader = try Reader(path: path)
+        while let e = try reader.next() {
+            count += 1
+            labelWeights[e.label > 0.5 ? 1 : 0] += e.weight
+        }
+    }
+
+    /// The size of the cache file in bytes.
+    public var byteCount: Int { bytesWritten }
+
     /// Appends an example.
     public func append(_ e: TrainingExample) throws {
         buffer.removeAll(keepingCapacity: true)
@@ -69,12 +85,26 @@ public final class FeatureCache: ExampleSource {
     }
 
     private func stream(_ body: (TrainingExample) throws -> Void) throws {
-        let reader = try DecompressingReader(path: path)
-        var pending: [UInt8] = []
-        var position = 0
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        var eof = false
-        func fill(_ needed: Int) throws -> Bool {
+        let reader = try Reader(path: path)
+        while let e = try reader.next() { try body(e) }
+    }
+
+    /// Reads a cache file's examples one at a time, in order.
+    public final class Reader {
+        private let reader: DecompressingReader
+        private let path: String
+        private var pending: [UInt8] = []
+        private var position = 0
+        private var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        private var eof = false
+        private var example = TrainingExample(indices: [], values: [], label: 0)
+
+        public init(path: String) throws {
+            self.path = path
+            reader = try DecompressingReader(path: path)
+        }
+
+        private func fill(_ needed: Int) throws -> Bool {
             while pending.count - position < needed && !eof {
                 if position > 0 { pending.removeFirst(position); position = 0 }
                 let n = try chunk.withUnsafeMutableBytes { try reader.read(into: $0) }
@@ -82,13 +112,19 @@ public final class FeatureCache: ExampleSource {
             }
             return pending.count - position >= needed
         }
-        func get32() -> UInt32 {
+
+        private func get32() -> UInt32 {
             let v = pending.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: position, as: UInt32.self) }
             position += 4
             return UInt32(littleEndian: v)
         }
-        var example = TrainingExample(indices: [], values: [], label: 0)
-        while try fill(12) {
+
+        /// The next example, or nil at the end of the file.
+        public func next() throws -> TrainingExample? {
+            guard try fill(12) else {
+                if pending.count > position { throw ThreshError(.io, "feature cache cut short", file: path) }
+                return nil
+            }
             example.label = Double(Float(bitPattern: get32()))
             example.weight = Double(Float(bitPattern: get32()))
             let terms = Int(get32())
@@ -99,7 +135,7 @@ public final class FeatureCache: ExampleSource {
                 example.indices.append(Int32(bitPattern: get32()))
                 example.values.append(Double(Float(bitPattern: get32())))
             }
-            try body(example)
+            return example
         }
     }
 
@@ -110,6 +146,42 @@ public final class FeatureCache: ExampleSource {
 
     struct Reweighted: ExampleSource {
         let base: FeatureCache
+        let weight: (Double) -> Double
+        func forEach(_ body: (TrainingExample) throws -> Void) throws {
+            try base.forEach { e in
+                var e = e
+                e.weight *= weight(e.label)
+                try body(e)
+            }
+        }
+    }
+}
+
+/// Several feature caches read as one, in order. When they are small enough together (a quarter of
+/// `memoryBudget`, as one cache), each is held in memory after the first pass; otherwise every pass streams them.
+public final class ChainedFeatureCaches: ExampleSource {
+    public let parts: [FeatureCache]
+
+    public init(_ parts: [FeatureCache], memoryBudget: Int = 1 << 30) {
+        self.parts = parts
+        let total = parts.reduce(0) { $0 + $1.byteCount }
+        if total > memoryBudget / 4 { for p in parts { p.memoryBudget = 0 } }
+    }
+
+    /// Weight per label (0, 1), over all parts.
+    public var labelWeights: [Double] { parts.reduce([0, 0]) { [$0[0] + $1.labelWeights[0], $0[1] + $1.labelWeights[1]] } }
+
+    public func forEach(_ body: (TrainingExample) throws -> Void) throws {
+        for p in parts { try p.forEach(body) }
+    }
+
+    /// Rewrites the weights in a pass (for class balancing by weight).
+    public func reweighted(_ weightForLabel: @escaping (Double) -> Double) -> some ExampleSource {
+        Reweighted(base: self, weight: weightForLabel)
+    }
+
+    struct Reweighted: ExampleSource {
+        let base: ChainedFeatureCaches
         let weight: (Double) -> Double
         func forEach(_ body: (TrainingExample) throws -> Void) throws {
             try base.forEach { e in

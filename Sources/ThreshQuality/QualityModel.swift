@@ -150,4 +150,13 @@ public struct QualityScorer: Sendable {
 
     /// The probability of the reference (positive) class.
     public func score(_ text: String) -> Double { LogisticModel.probability(margin: margin(of: text)) }
+
+    /// The margin of a hashed feature vector (ascending indices and their values).
+    public func margin(indices: [Int32], values: [Double]) -> Double {
+        var m = model.regression.intercept
+        weights.withUnsafeBufferPointer { w in
+            for (k, i) in indices.enumerated() { m += w[Int(i)] * values[k] }
+        }
+        return m
+    }
 }

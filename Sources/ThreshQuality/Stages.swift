@@ -10,10 +10,19 @@ public struct QualityScoreStage: DocumentStage {
     public mutating func process(_ document: Document, emit: (Document) throws -> Void) throws {
         let started = monotonicSeconds()
         defer { statistics.seconds += monotonicSeconds() - started }
+        try record(document, score: scorer.score(document.text), emit: emit)
+    }
+
+    /// Scores a document whose features were hashed already (as `FeatureHasher.vector(of:)` gives them).
+    public mutating func process(_ document: Document, indices: [Int32], values: [Double], emit: (Document) throws -> Void) throws {
+        let started = monotonicSeconds()
+        defer { statistics.seconds += monotonicSeconds() - started }
+        try record(document, score: LogisticModel.probability(margin: scorer.margin(indices: indices, values: values)), emit: emit)
+    }
+
+    private mutating func record(_ document: Document, score q: Double, emit: (Document) throws -> Void) throws {
         statistics.documentsIn += 1
-        let text = document.text
-        statistics.bytesIn += Int64(text.utf8.count)
-        let q = scorer.score(text)
+        statistics.bytesIn += Int64(document.text.utf8.count)
         var out = document
         var attrs = out.attrs
         attrs["quality"] = .double(q)

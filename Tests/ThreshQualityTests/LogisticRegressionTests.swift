@@ -101,4 +101,34 @@ struct LogisticRegressionTests {
         #expect(abs(fromMemory.intercept - streamed.intercept) < 1e-6)
         for (j, w) in fromMemory.coefficients { #expect(abs(w - (streamed.coefficients[j] ?? 0)) < 1e-5) }
     }
+
+    /// Caches written apart and read back as one chain give the examples in order, with their label weights,
+    /// in memory or streamed; a cache cut inside an example is an error, not a shorter corpus.
+    @Test func chainedCachesReadBackInOrder() throws {
+        let dir = makeTemporaryDirectory()
+        var written: [TrainingExample] = []
+        for part in 0..<3 {
+            let cache = try FeatureCache(path: dir + "/part\(part).cache")
+            for i in 0..<(20 + part) {
+                var e = TrainingExample(indices: [Int32(i), Int32(100 + part)], values: [Double(i + 1), 2], label: Double(part % 2))
+                e.weight = part == 2 ? 0.5 : 1
+                written.append(e)
+                try cache.append(e)
+            }
+            try cache.close()
+        }
+        for budget in [1 << 30, 0] {
+            let chain = ChainedFeatureCaches(try (0..<3).map { try FeatureCache(existing: dir + "/part\($0).cache") }, memoryBudget: budget)
+            #expect(chain.labelWeights == [20 + 22 * 0.5, 21])
+            var read: [TrainingExample] = []
+            for _ in 0..<2 { read.removeAll(); try chain.forEach { read.append($0) } }
+            #expect(read.map(\.indices) == written.map(\.indices))
+            #expect(read.map(\.values) == written.map(\.values))
+            #expect(read.map(\.label) == written.map(\.label) && read.map(\.weight) == written.map(\.weight))
+        }
+        let whole = try readFile(dir + "/part0.cache")
+        try writeFile(dir + "/cut.cache", Array(whole.dropLast(3)))
+        let reader = try FeatureCache.Reader(path: dir + "/cut.cache")
+        #expect(throws: ThreshError.self) { while try reader.next() != nil {} }
+    }
 }
