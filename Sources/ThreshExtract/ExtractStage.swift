@@ -12,22 +12,30 @@ public struct ExtractStage: DocumentStage {
     public init(options: ExtractOptions = ExtractOptions()) { extractor = HTMLExtractor(options: options) }
 
     public mutating func process(_ document: Document, emit: (Document) throws -> Void) throws {
+        var html = document.text
+        try html.withUTF8 { try process(document, html: $0, emit: emit) }
+    }
+
+    /// Processes a document whose HTML comes as UTF-8 bytes (valid UTF-8) beside it, not in its `text` (as
+    /// `WARCIngest.processUTF8` hands pages over, so the page never becomes a Swift string).
+    public mutating func process(_ document: Document, html: UnsafeBufferPointer<UInt8>, emit: (Document) throws -> Void) throws {
         let started = monotonicSeconds()
         defer { statistics.seconds += monotonicSeconds() - started }
         statistics.documentsIn += 1
-        let html = document.text
-        statistics.bytesIn += Int64(html.utf8.count)
+        statistics.bytesIn += Int64(html.count)
         if document.meta["content_type"] == .string("text/plain") {
             // Plain text (text/plain responses, WET records) has no markup to remove: passed on as it is.
             statistics.count("plain-text")
             statistics.documentsOut += 1
-            statistics.bytesOut += Int64(html.utf8.count)
-            try emit(document)
+            statistics.bytesOut += Int64(html.count)
+            var out = document
+            if out.text.utf8.count != html.count { out.text = String(decoding: html, as: UTF8.self) }
+            try emit(out)
             return
         }
         let result: Extraction
         do throws(ExtractionOutcome) {
-            result = try extractor.extract(html: html)
+            result = try extractor.extract(utf8: html)
         } catch {
             statistics.drop(error.rawValue)
             return

@@ -72,10 +72,17 @@ public struct HTMLExtractor: Sendable {
     /// - Throws: `ExtractionOutcome` when the page is dropped (guards, or too little text).
     public func extract(html: String) throws(ExtractionOutcome) -> Extraction {
         var html = html
-        let utf8Count = html.utf8.count
-        guard utf8Count <= options.maximumInputBytes else { throw .tooLarge }
+        let result: Result<Extraction, ExtractionOutcome> = html.withUTF8 { bytes in
+            Result { () throws(ExtractionOutcome) in try extract(utf8: bytes) }
+        }
+        return try result.get()
+    }
+
+    /// Extracts from a page given as UTF-8 bytes (valid UTF-8, as a Swift string's).
+    public func extract(utf8 html: UnsafeBufferPointer<UInt8>) throws(ExtractionOutcome) -> Extraction {
+        guard html.count <= options.maximumInputBytes else { throw .tooLarge }
         let started = monotonicSeconds()
-        let parsed: Result<PageModel, ExtractionOutcome> = html.withUTF8 { bytes in
+        let parsed: Result<PageModel, ExtractionOutcome> = { (bytes: UnsafeBufferPointer<UInt8>) in
             func build(_ bytes: UnsafeBufferPointer<UInt8>) -> Result<PageModel, ExtractionOutcome> {
                 var builder = PageBuilder(maximumNodes: options.maximumNodes, deadline: started + options.maximumSeconds)
                 guard builder.parse(bytes) else { return .failure(.unparsable) }
@@ -92,7 +99,7 @@ public struct HTMLExtractor: Sendable {
             cleaned.reserveCapacity(bytes.count)
             for byte in bytes where byte != 0 { cleaned.append(byte) }
             return cleaned.withUnsafeBufferPointer { elideAndBuild($0) }
-        }
+        }(html)
         var page: PageModel
         switch parsed {
         case .success(let p): page = p

@@ -220,7 +220,7 @@ public final class PipelineRunner: @unchecked Sendable {
             let ingest = WARCIngest(options: p.warc)
             var extract = ExtractStage(options: p.extract)
             let writer = try DocumentWriter(path: out, compression: .fastestFromName)
-            try ingest.process(path: file) { doc in try extract.process(doc) { try writer.write($0) } }
+            try ingest.processUTF8(path: file) { doc, html in try extract.process(doc, html: html) { try writer.write($0) } }
             try writer.close()
             // The fused extract stage ran inside the reader's callback: its time is its own, not the reader's.
             var reading = ingest.statistics

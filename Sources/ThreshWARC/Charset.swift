@@ -49,6 +49,18 @@ public final class CharsetTranscoder {
         return transcodeWithIconv(bytes, from: charset)
     }
 
+    /// Calls `use` with the body decoded to UTF-8 (valid) and the count of invalid sequences replaced. A UTF-8
+    /// body that is valid already is handed over in place, with no copy and no second validation.
+    public func withUTF8<R>(_ body: UnsafeRawBufferPointer, as charset: String, _ use: (UnsafeBufferPointer<UInt8>, Int) throws -> R) rethrows -> R {
+        if charset == "utf-8" {
+            var bytes = body
+            if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { bytes = UnsafeRawBufferPointer(rebasing: bytes[3...]) }
+            if countInvalidUTF8(bytes) == 0 { return try use(bytes.assumingMemoryBound(to: UInt8.self), 0) }
+        }
+        var (text, replaced) = decode(body, as: charset)
+        return try text.withUTF8 { try use($0, replaced) }
+    }
+
     // MARK: Detection
 
     /// Valid UTF-8 is UTF-8; text with many NULs at alternating positions is UTF-16; otherwise windows-1252,

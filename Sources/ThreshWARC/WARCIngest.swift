@@ -37,6 +37,17 @@ public final class WARCIngest {
 
     /// Reads one archive and emits its documents.
     public func process(path: String, emit: (Document) throws -> Void) throws {
+        try processUTF8(path: path) { document, text in
+            var d = document
+            d.text = String(decoding: text, as: UTF8.self)
+            try emit(d)
+        }
+    }
+
+    /// Reads one archive and hands over each document with its `text` left empty and given beside it as UTF-8
+    /// bytes (valid UTF-8, only valid during the call): a fused consumer such as extraction reads the page in
+    /// place, without making it a string first.
+    public func processUTF8(path: String, emit: (Document, UnsafeBufferPointer<UInt8>) throws -> Void) throws {
         let started = monotonicSeconds()
         let reader = try WARCReader(path: path, options: options.reader)
         var readingBlock = false
@@ -75,10 +86,10 @@ public final class WARCIngest {
             let block = try reader.readBlock()
             readingBlock = false
             guard let block, !reader.lastBlockTruncated, !blockProblemCounted else { continue }  // counted by onProblem
-            if let document = try makeDocument(record, block: block, path: path) {
-                try emit(document)
+            try withDocument(record, block: block, path: path) { document, text in
+                try emit(document, text)
                 statistics.documentsOut += 1
-                statistics.bytesOut += Int64(document.text.utf8.count)
+                statistics.bytesOut += Int64(text.count)
             }
         }
     }
@@ -90,12 +101,14 @@ public final class WARCIngest {
         }
     }
 
-    private func makeDocument(_ record: WARCRecord, block: UnsafeRawBufferPointer, path: String) throws -> Document? {
+    /// Calls `body` with the record's document (text empty) and its text as UTF-8, unless the record is dropped.
+    private func withDocument(_ record: WARCRecord, block: UnsafeRawBufferPointer, path: String,
+                              _ body: (Document, UnsafeBufferPointer<UInt8>) throws -> Void) throws {
         if options.verifyDigests {
             let verdict = DigestVerifier.check(record, block: block)
             if !verdict.passed {
                 drop("digest-mismatch", verdict.failures.joined(separator: "; "), record: record, path: path)
-                return nil
+                return
             }
         }
         var meta = JSONObject()
@@ -112,10 +125,10 @@ public final class WARCIngest {
         if record.hasHTTPBlock {
             guard let parsed = HTTPHead.parse(block), let status = parsed.status else {
                 drop("invalid-http", "response without a valid HTTP status line", record: record, path: path)
-                return nil
+                return
             }
             head = parsed
-            if let statuses = options.statuses, !statuses.contains(status) { drop("status", record: record, path: path); return nil }
+            if let statuses = options.statuses, !statuses.contains(status) { drop("status", record: record, path: path); return }
             meta["http_status"] = .int(status)
             payload = UnsafeRawBufferPointer(rebasing: block[parsed.length...])
             mime = parsed.mimeType ?? record.header("WARC-Identified-Payload-Type")?.lowercased() ?? sniffMime(payload)
@@ -123,7 +136,7 @@ public final class WARCIngest {
             mime = record.contentType.map { String($0.split(separator: ";").first ?? "").trimmingSpaces().lowercased() } ?? "text/plain"
             if record.type == "conversion" && mime.isEmpty { mime = "text/plain" }
         }
-        guard options.mimeTypes.contains(mime) else { drop("mime", record: record, path: path); return nil }
+        guard options.mimeTypes.contains(mime) else { drop("mime", record: record, path: path); return }
         meta["content_type"] = .string(mime)
 
         var bodyBytes: [UInt8]? = nil
@@ -139,22 +152,22 @@ public final class WARCIngest {
         let isHTML = mime != "text/plain"
         // The charset parameter comes from the HTTP head, or for records without one from the WARC Content-Type.
         let declaredCharset = if let head { head.charsetParameter } else { record.contentType.flatMap(charsetParameter(of:)) }
-        func transcode(_ body: UnsafeRawBufferPointer) -> (String, CharsetDecision, Int) {
-            let d = charsets.decide(body, httpCharset: declaredCharset, isHTML: isHTML)
-            let (t, r) = charsets.decode(body, as: d.name)
-            return (t, d, r)
+        func withText(_ raw: UnsafeRawBufferPointer) throws {
+            let decision = charsets.decide(raw, httpCharset: declaredCharset, isHTML: isHTML)
+            try charsets.withUTF8(raw, as: decision.name) { text, replaced in
+                var meta = meta
+                meta["charset"] = .string(decision.name)
+                meta["charset_source"] = .string(decision.source)
+                if replaced > 0 { meta["invalid_bytes_replaced"] = .int(replaced) }
+                if let truncated = record.header("WARC-Truncated") { meta["warc_truncated"] = .string(truncated) }
+                statistics.count("charset.\(decision.name)")
+                statistics.count("charset-source.\(decision.source)")
+                if text.isEmpty { drop("empty", record: record, path: path); return }
+                let id = record.recordID ?? "<urn:thresh:\(path)#\(record.offset)>"
+                try body(Document(id: id, source: options.source, text: "", url: record.targetURI, meta: meta), text)
+            }
         }
-        let (text, decision, replaced) = bodyBytes.map { $0.withUnsafeBytes(transcode) } ?? transcode(payload)
-        meta["charset"] = .string(decision.name)
-        meta["charset_source"] = .string(decision.source)
-        if replaced > 0 { meta["invalid_bytes_replaced"] = .int(replaced) }
-        if let truncated = record.header("WARC-Truncated") { meta["warc_truncated"] = .string(truncated) }
-        statistics.count("charset.\(decision.name)")
-        statistics.count("charset-source.\(decision.source)")
-        if text.isEmpty { drop("empty", record: record, path: path); return nil }
-
-        let id = record.recordID ?? "<urn:thresh:\(path)#\(record.offset)>"
-        return Document(id: id, source: options.source, text: text, url: record.targetURI, meta: meta)
+        if let bodyBytes { try bodyBytes.withUnsafeBytes(withText) } else { try withText(payload) }
     }
 
     /// A media type from the first bytes, for responses without Content-Type.
