@@ -48,8 +48,17 @@ public struct Shingler: Sendable {
         var values: [UInt64] = []
         switch kind {
         case .features(let hasher):
-            hasher.forEachIndex(of: text) { values.append(UInt64($0)) }
-            Self.sortAndUnique(&values)
+            // Indices are below numFeatures (at most 2^24): radix-sorted as Int32s, then widened once distinct.
+            var indices: [Int32] = []
+            indices.reserveCapacity(text.utf8.count / 4)
+            hasher.forEachIndex(of: text) { indices.append(Int32($0)) }
+            FeatureHasher.radixSort(&indices, bits: hasher.numFeatures.trailingZeroBitCount)
+            values.reserveCapacity(indices.count)
+            var last: Int32 = -1
+            for i in indices where i != last {
+                values.append(UInt64(i))
+                last = i
+            }
         case .words(let n):
             // Words are written into one normalised buffer separated by single spaces; the n-gram starting at
             // word i is the byte range from its first word's start to its last word's end, hashed in place.

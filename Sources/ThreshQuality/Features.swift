@@ -149,7 +149,7 @@ public struct FeatureHasher: Sendable, Equatable, Codable {
 
     /// Sorts non-negative values below 2^bits in ascending order: least-significant-byte radix passes, which
     /// beat comparison sorts on the few thousand term indices of a document.
-    static func radixSort(_ values: inout [Int32], bits: Int) {
+    public static func radixSort(_ values: inout [Int32], bits: Int) {
         guard values.count > 32 else { values.sort(); return }
         var scratch = [Int32](repeating: 0, count: values.count)
         var shift = 0
