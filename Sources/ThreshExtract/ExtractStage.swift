@@ -29,6 +29,7 @@ public struct ExtractStage: DocumentStage {
             statistics.documentsOut += 1
             statistics.bytesOut += Int64(html.count)
             var out = document
+            // `html` is either the document's own text or given beside an empty one (WARCIngest.processUTF8).
             if out.text.utf8.count != html.count { out.text = String(decoding: html, as: UTF8.self) }
             try emit(out)
             return

@@ -141,18 +141,19 @@ public final class FeatureCache: ExampleSource {
 
     /// Rewrites the weights in a pass (for class balancing by weight).
     public func reweighted(_ weightForLabel: @escaping (Double) -> Double) -> some ExampleSource {
-        Reweighted(base: self, weight: weightForLabel)
+        ReweightedExamples(base: self, weight: weightForLabel)
     }
+}
 
-    struct Reweighted: ExampleSource {
-        let base: FeatureCache
-        let weight: (Double) -> Double
-        func forEach(_ body: (TrainingExample) throws -> Void) throws {
-            try base.forEach { e in
-                var e = e
-                e.weight *= weight(e.label)
-                try body(e)
-            }
+/// Examples of another source with each weight multiplied by a factor of its label.
+struct ReweightedExamples<Base: ExampleSource>: ExampleSource {
+    let base: Base
+    let weight: (Double) -> Double
+    func forEach(_ body: (TrainingExample) throws -> Void) throws {
+        try base.forEach { e in
+            var e = e
+            e.weight *= weight(e.label)
+            try body(e)
         }
     }
 }
@@ -177,19 +178,7 @@ public final class ChainedFeatureCaches: ExampleSource {
 
     /// Rewrites the weights in a pass (for class balancing by weight).
     public func reweighted(_ weightForLabel: @escaping (Double) -> Double) -> some ExampleSource {
-        Reweighted(base: self, weight: weightForLabel)
-    }
-
-    struct Reweighted: ExampleSource {
-        let base: ChainedFeatureCaches
-        let weight: (Double) -> Double
-        func forEach(_ body: (TrainingExample) throws -> Void) throws {
-            try base.forEach { e in
-                var e = e
-                e.weight *= weight(e.label)
-                try body(e)
-            }
-        }
+        ReweightedExamples(base: self, weight: weightForLabel)
     }
 }
 
