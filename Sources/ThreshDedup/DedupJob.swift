@@ -533,11 +533,7 @@ final class SetStore {
         #if _endian(little)
         // The map is page-aligned and every set starts at a multiple of 8 bytes, so it can be read as UInt64s.
         let inPlace = UnsafeBufferPointer(start: (mapping + start * 8).assumingMemoryBound(to: UInt64.self), count: end - start)
-        if sortedness[d] == 0 {
-            var sorted = true
-            for i in inPlace.indices.dropFirst() where inPlace[i - 1] >= inPlace[i] { sorted = false; break }
-            sortedness[d] = sorted ? 1 : 2
-        }
+        if sortedness[d] == 0 { sortedness[d] = Shingler.isStrictlyAscending(inPlace) ? 1 : 2 }
         if sortedness[d] == 1 { return try body(inPlace) }
         #endif
         var values = [UInt64](unsafeUninitializedCapacity: end - start) { buffer, initialized in

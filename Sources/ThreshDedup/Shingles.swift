@@ -35,8 +35,7 @@ public struct Shingler: Sendable {
     /// The sorted, distinct shingle values of a text (feature indices, or xxh64 of word/character n-grams).
     public func shingles(_ text: String) -> [UInt64] {
         var values = shingleValues(text)
-        if case .features = kind { return values }  // already sorted and distinct
-        Self.sortAndUnique(&values)
+        Self.sortAndUniqueIfNeeded(&values)  // feature indices come sorted and distinct already
         return values
     }
 
@@ -95,12 +94,15 @@ public struct Shingler: Sendable {
         return values
     }
 
+    /// Whether the values are sorted and distinct already.
+    static func isStrictlyAscending<Values: RandomAccessCollection<UInt64>>(_ values: Values) -> Bool where Values.Index == Int {
+        for i in values.indices.dropFirst() where values[i - 1] >= values[i] { return false }
+        return true
+    }
+
     /// `sortAndUnique` for values that are not already strictly ascending.
     static func sortAndUniqueIfNeeded(_ values: inout [UInt64]) {
-        for i in values.indices.dropFirst() where values[i - 1] >= values[i] {
-            sortAndUnique(&values)
-            return
-        }
+        if !isStrictlyAscending(values) { sortAndUnique(&values) }
     }
 
     static func sortAndUnique(_ values: inout [UInt64]) {
