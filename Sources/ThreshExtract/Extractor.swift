@@ -30,7 +30,7 @@ public struct ExtractOptions: Sendable {
     /// Record, for every text block, whether it was kept and why (see `Extraction.explanation`).
     public var explain = false
     /// Remove `<script>` and `<style>` bodies and unread attributes before parsing (see `RawTextElider`); off
-    /// only to test that the output is the same either way.
+    /// only to test that the output is the same either way. (`<noscript>` bodies are removed either way.)
     var elideRawText = true
 
     public init() {}
@@ -90,7 +90,10 @@ public struct HTMLExtractor: Sendable {
                 return .success(builder.model)
             }
             func elideAndBuild(_ bytes: UnsafeBufferPointer<UInt8>) -> Result<PageModel, ExtractionOutcome> {
-                guard options.elideRawText, let elided = RawTextElider.elide(bytes) else { return build(bytes) }
+                // (Without elision, noscript bodies are still cut: that cut changes what the page reads as.)
+                let elided = options.elideRawText ? RawTextElider.elide(bytes)
+                    : RawTextElider.elide(bytes, attributes: false, scriptAndStyle: false)
+                guard let elided else { return build(bytes) }
                 return elided.withUnsafeBufferPointer { build($0) }
             }
             guard let base = bytes.baseAddress, memchr(base, 0, bytes.count) != nil else { return elideAndBuild(bytes) }
@@ -110,7 +113,12 @@ public struct HTMLExtractor: Sendable {
         let text = TextAssembler(format: options.format).assemble(page.blocks, kept: kept)
         var result = Extraction(text: text, title: page.title, language: page.language?.lowercased())
         if options.explain {
-            result.explanation = page.blocks.indices.map { i in
+            if selector.mainContainer >= 0 {
+                let main = page.elements[selector.mainContainer], best = page.elements[selector.bestContainer]
+                result.explanation.append("main container: el=\(selector.mainContainer) \(main.kind) score=\(Int(main.score)) "
+                    + "text=\(main.textLength); grown from el=\(selector.bestContainer) \(best.kind) score=\(Int(best.score))")
+            }
+            result.explanation += page.blocks.indices.map { i in
                 let b = page.blocks[i]
                 let start = String(decoding: b.text.prefix(70), as: UTF8.self).replacingNewlines()
                 var why = ""
@@ -137,6 +145,10 @@ struct ContentSelector {
     let favor: ExtractOptions.Favor
     /// Per element: inside the main content (filled by `select`).
     private(set) var inMain: [Bool] = []
+    /// The element chosen as the main container, and the best-scoring element it was grown from (filled by
+    /// `select`; for explanations).
+    private(set) var mainContainer = -1
+    private(set) var bestContainer = -1
 
     init(favor: ExtractOptions.Favor) { self.favor = favor }
 
@@ -210,11 +222,21 @@ struct ContentSelector {
         // A weak furniture name (author, widget, meta, …) on an element holding a lot of link-poor text is a
         // misnomer (themes wrap whole articles in such classes): the hint is dropped. Comment sections keep theirs.
         var hintsChanged = false
+        let pageText = page.elements[0].textLength
         for i in 0..<elements where page.elements[i].boilerplateHint {
             let el = page.elements[i]
+            // A furniture name on a wrapper of nearly all of the page's text ("l-outer--nav", a <nav> left open)
+            // names the layout, not a block of furniture.
+            if el.textLength * 10 >= pageText * 9 && pageText > 0 {
+                page.elements[i].boilerplateHint = false
+                hintsChanged = true
+                continue
+            }
             guard let token = el.boilerplateToken, !ClassHints.strongBoilerplate.contains(token) else { continue }
             let prose = el.textLength - el.linkTextLength
-            if prose > 1200 && Double(el.linkTextLength) < Double(el.textLength) * 0.2 {
+            // (A text block of 150 bytes with no link at all is no link list or teaser grid either: German CMSs
+            // call the standfirst a "teaser", and themes wrap text in "widget" boxes.)
+            if (prose > 1200 && Double(el.linkTextLength) < Double(el.textLength) * 0.2) || (el.linkTextLength == 0 && prose >= 150) {
                 page.elements[i].boilerplateHint = false
                 hintsChanged = true
             }
@@ -244,6 +266,11 @@ struct ContentSelector {
             var points = 1.0 + Double(commas) + min(Double(block.length) / 100, 8)
             points *= (1 - block.linkDensity)
             var e = Int(block.element)
+            var ancestor = e
+            while ancestor >= 0 {
+                page.elements[ancestor].subtreePoints += points
+                ancestor = Int(page.elements[ancestor].parent)
+            }
             if !page.elements[e].kind.isContainer { e = Int(page.elements[e].parent) }
             var level = 0
             while e >= 0 && level < 4 {
@@ -258,7 +285,6 @@ struct ContentSelector {
         // ("footer", also found in wrappers such as "above-footer") are left to the score.
         var inThread = [Bool](repeating: false, count: elements)
         // (A "comments" name on a wrapper of nearly all of the page is no such block.)
-        let pageText = page.elements[0].textLength
         for i in 0..<elements {
             let el = page.elements[i]
             let parent = Int(el.parent)
@@ -309,6 +335,23 @@ struct ContentSelector {
                 break
             }
         }
+        // An ancestor with much more paragraph text of the same quality is the article of which the best
+        // container is one section (deeply nested markup spreads the points too thin for the climb above).
+        do {
+            var a = Int(page.elements[top].parent)
+            while a >= 0 {
+                let p = page.elements[a]
+                if p.kind == .body || p.kind == .html || p.boilerplateHint { break }
+                let t = page.elements[top]
+                let addedText = p.textLength - t.textLength
+                let addedDensity = addedText > 0 ? Double(p.linkTextLength - t.linkTextLength) / Double(addedText) : 1
+                let density = p.textLength > 0 ? Double(p.linkTextLength) / Double(p.textLength) : 1
+                if p.subtreePoints >= t.subtreePoints * 4 && addedDensity < 0.3 && density < 0.25 { top = a }
+                a = Int(p.parent)
+            }
+        }
+        mainContainer = top
+        bestContainer = best
         inMain = [Bool](repeating: false, count: elements)
         func mark(_ e: Int) {
             let end = Int(page.elements[e].subtreeEnd)
@@ -538,7 +581,18 @@ struct TextAssembler {
             previous = block
             i += 1
         }
-        return String(decoding: out, as: UTF8.self)
+        return Self.canonicallyComposed(out)
+    }
+
+    /// The text in Unicode Normalization Form C, as corpora and the evaluation sets keep text: pages mix
+    /// precomposed and decomposed spellings of one letter (U+09DF "য়" against U+09AF U+09BC). Text with no code
+    /// point from U+0300 on (no UTF-8 lead byte from 0xCC on) is already in NFC and skips the conversion.
+    static func canonicallyComposed(_ utf8: [UInt8]) -> String {
+        let text = String(decoding: utf8, as: UTF8.self)
+        guard utf8.contains(where: { $0 >= 0xCC }) else { return text }
+        // The standard library's own normaliser (the one String comparison uses): public though underscored, and
+        // twice as fast as Foundation's `precomposedStringWithCanonicalMapping`, which bridges through NSString.
+        return String(decoding: text._nfcCodeUnits, as: UTF8.self)
     }
 }
 

@@ -9,7 +9,9 @@ enum TagKind: UInt8 {
     case other
     // Never content: their subtrees are not read.
     case script, style, noscript, template, iframe, svg, math, canvas, object, embed, select, option, button,
-         input, textarea, head, title, meta, link, base, audio, video, picture, source, map, dialog
+         input, textarea, head, title, meta, link, base, audio, video, picture, source, map, dialog,
+         // Ruby annotations (readings printed above the text they annotate) and their fallback parentheses.
+         rt, rp
     // Page furniture: read, but marked as boilerplate.
     case nav, aside, footer, menu, header, form
     // Containers.
@@ -19,7 +21,7 @@ enum TagKind: UInt8 {
     // Inline elements with a meaning for the output.
     case a, br, hr, img, code
 
-    var isSkipped: Bool { rawValue >= TagKind.script.rawValue && rawValue <= TagKind.dialog.rawValue }
+    var isSkipped: Bool { rawValue >= TagKind.script.rawValue && rawValue <= TagKind.rp.rawValue }
     // (`header` and `form` come after `menu`: blocks, not furniture. Whole pages sit in one <form> on
     // ASP.NET sites; small search forms have little text and are left to the link-density rules.)
     /// Page furniture by its tag. (`header` is not: article headers hold the title and standfirst.)
@@ -73,7 +75,7 @@ enum TagKind: UInt8 {
             ("svg", .svg), ("math", .math), ("canvas", .canvas), ("object", .object), ("embed", .embed),
             ("select", .select), ("option", .option), ("button", .button), ("input", .input), ("textarea", .textarea),
             ("head", .head), ("title", .title), ("meta", .meta), ("link", .link), ("base", .base), ("audio", .audio),
-            ("video", .video), ("picture", .picture), ("source", .source), ("map", .map), ("dialog", .dialog),
+            ("video", .video), ("picture", .picture), ("source", .source), ("map", .map), ("dialog", .dialog), ("rt", .rt), ("rp", .rp),
             ("nav", .nav), ("aside", .aside), ("footer", .footer), ("header", .header), ("form", .form), ("menu", .menu),
             ("html", .html), ("body", .body), ("div", .div), ("section", .section), ("article", .article), ("main", .main),
             ("table", .table), ("tbody", .tbody), ("thead", .thead), ("tfoot", .tfoot), ("tr", .tr), ("td", .td), ("th", .th),
@@ -103,6 +105,8 @@ struct PageElement {
     var linkTextLength = 0
     /// Readability-style content score.
     var score = 0.0
+    /// The paragraph points of every block in the subtree, at any depth.
+    var subtreePoints = 0.0
     /// The class/id token that made `boilerplateHint` true (for explanations).
     var boilerplateToken: String?
 }
@@ -625,6 +629,9 @@ struct PageBuilder {
             } else if c == 0xC2 && i + 1 < n && content[i + 1] == 0xA0 {
                 // A no-break space is a space.
                 if let last = text.last, last != 0x20 && last != 0x0A { text.append(0x20) }
+                i += 2
+            } else if c == 0xC2 && i + 1 < n && content[i + 1] == 0xAD {
+                // A soft hyphen marks where a word may break; it is not part of the word.
                 i += 2
             } else {
                 let start = i

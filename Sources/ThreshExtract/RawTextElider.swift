@@ -15,6 +15,11 @@ import Darwin
 /// body ends at the first `</script` (or `</style`) in any case, as libxml2's recovering parser ends it. Where a
 /// page is ambiguous (a self-closing `<script … />`, an unterminated comment, tag or body) the rest of the page is
 /// left exactly as it is, so the parser decides as before.
+///
+/// `<noscript>` bodies are cut too, and that one cut is not only for speed: a browser with scripting on reads a
+/// noscript body as raw text, while libxml2 parses it as markup, and an element left open inside it
+/// (`<noscript><div id="nojs"></noscript>`) keeps the noscript open over the rest of the page (libxml2 ignores an
+/// end tag while an element of higher end priority, such as a `div`, is open), hiding all of the page's text.
 struct RawTextElider {
     /// Attributes extraction reads (lowercase; see `Attributes` and `PageBuilder.readMeta`): these are kept.
     static let attributesRead: [StaticString] = [
@@ -22,9 +27,13 @@ struct RawTextElider {
     ]
 
     /// The page without raw-text bodies and unread attributes, or nil when it has none to remove.
-    /// - Parameter attributes: whether to cut unread attributes, comment bodies and whitespace runs too (else only
-    ///   raw-text bodies).
-    static func elide(_ html: UnsafeBufferPointer<UInt8>, attributes cutAttributes: Bool = true) -> [UInt8]? {
+    /// - Parameters:
+    ///   - attributes: whether to cut unread attributes, comment bodies and whitespace runs too (else only
+    ///     raw-text bodies).
+    ///   - scriptAndStyle: whether to cut script and style bodies (else only noscript bodies, which change what
+    ///     the page reads as; see above).
+    static func elide(_ html: UnsafeBufferPointer<UInt8>, attributes cutAttributes: Bool = true,
+                      scriptAndStyle: Bool = true) -> [UInt8]? {
         guard let base = html.baseAddress else { return nil }
         let n = html.count
         var i = 0
@@ -163,8 +172,9 @@ struct RawTextElider {
             while nameEnd < n && isNameByte(base[nameEnd]) { nameEnd += 1 }
             var closing: StaticString?
             switch nameEnd - at - 1 {
-            case 6 where matches("script", at: at + 1): closing = "</script"
-            case 5 where matches("style", at: at + 1): closing = "</style"
+            case 6 where scriptAndStyle && matches("script", at: at + 1): closing = "</script"
+            case 5 where scriptAndStyle && matches("style", at: at + 1): closing = "</style"
+            case 8 where matches("noscript", at: at + 1): closing = "</noscript"
             case 3 where matches("pre", at: at + 1), 3 where matches("xmp", at: at + 1),
                  7 where matches("listing", at: at + 1), 8 where matches("textarea", at: at + 1),
                  9 where matches("plaintext", at: at + 1):
@@ -178,7 +188,8 @@ struct RawTextElider {
             cuts += tagCuts
             i = tagEnd
             guard let closing, !selfClosing else { continue }
-            // libxml2's recovering parser ends the body at the first "</script" (or "</style"), in any case.
+            // libxml2's recovering parser ends the body at the first "</script" (or "</style"), in any case; a
+            // browser ends a noscript body the same way.
             var bodyEnd: Int?
             var search = tagEnd
             while let slash = find("</", from: search) {

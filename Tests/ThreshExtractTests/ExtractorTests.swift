@@ -70,6 +70,74 @@ import ThreshCore
         #expect(wrapped.contains("paragraph number 3"))
     }
 
+    @Test func anElementLeftOpenInANoscriptDoesNotHideThePage() throws {
+        // libxml2 alone keeps the noscript open over the rest of the page (its end tag is ignored while the div is
+        // open); a browser with scripting on reads the noscript body as text, and so does Thresh.
+        let html = page("<noscript><div id=\"nojs\">NOSCRIPT</noscript><div class=\"wrap\"><article>\(article)</article></div>")
+        let text = try extract(html).text
+        #expect(text.contains("paragraph number 4"))
+        #expect(!text.contains("NOSCRIPT"))
+        var unelided = ExtractOptions()
+        unelided.elideRawText = false
+        #expect(try HTMLExtractor(options: unelided).extract(html: html).text == text)
+    }
+
+    @Test func rubyReadingsAndSoftHyphensAreNotText() throws {
+        let ruby = "<p>日本語の<ruby>漢字<rp>(</rp><rt>かんじ</rt><rp>)</rp></ruby>を読むための長い文章です。" + String(repeating: "これは記事の本文です。", count: 20) + "</p>"
+        let text = try extract(page("<article>\(ruby)<p>Extraordinarily long words such as inter\u{AD}national\u{AD}isation "
+            + "break across lines, with commas, clauses, and a full stop at the end of the sentence.</p>\(article)</article>")).text
+        #expect(text.contains("日本語の漢字を読む"))
+        #expect(!text.contains("かんじ"))
+        #expect(text.contains("internationalisation"))
+    }
+
+    @Test func textIsInNormalizationFormC() throws {
+        // A precomposed letter that NFC decomposes (U+09DF is a composition exclusion) and a decomposed one it composes.
+        let text = try extract(page("<article><p>\u{9DF} and Cafe\u{301} in one sentence, with commas, clauses, and a stop.</p>\(article)</article>")).text
+        #expect(text.unicodeScalars.map(\.value).prefix(2) == [0x9AF, 0x9BC])
+        #expect(text.contains("Caf\u{E9} in"))
+        #expect(text.utf8.contains(0xCC) == false)  // no combining acute left
+    }
+
+    @Test func aLayoutWrapperNamedLikeFurnitureIsNotFurniture() throws {
+        // The whole page sits in a wrapper whose class has a furniture part ("l-outer--nav").
+        let html = page("<div class=\"l-outer l-outer--nav\"><nav><a href=/>Home</a> <a href=/a>About</a></nav>"
+            + "<h1>The headline</h1><div><div><section>\(article)</section></div></div></div>")
+        let text = try extract(html).text
+        #expect(text.contains("The headline"))
+        #expect(text.contains("paragraph number 4"))
+        #expect(!text.contains("About"))
+    }
+
+    @Test func aLinkFreeStandfirstNamedTeaserIsContent() throws {
+        let lead = "<div class=\"news-teaser\"><p>The standfirst sums up the story in two sentences, with commas, and it names "
+            + "no link at all. It is the first thing a reader reads, and it is longer than a teaser in a grid would be.</p></div>"
+        let teasers = "<div class=\"teaser-list\"><div class=\"teaser\"><a href=/x>Another story about rivers and lakes</a></div>"
+            + "<div class=\"teaser\"><a href=/y>Yet another story about mountains and valleys</a></div></div>"
+        let text = try extract(page("<article><h1>The headline</h1>\(lead)\(article)</article>\(teasers)")).text
+        #expect(text.contains("The standfirst sums up"))
+        #expect(!text.contains("Another story"))
+    }
+
+    @Test func anArticleSplitIntoNestedSectionsIsKeptWhole() throws {
+        // Each section sits four wrappers deep, so the scores reach no common container: the best container is one
+        // section (with enough text not to fall back to the whole page), and the article holding five times its
+        // paragraph text is the main content. (The links keep the other sections from being kept as prose found
+        // outside the main content.)
+        let sections = (1...5).map { n in
+            "<div class=\"block\"><div class=\"inner\"><div class=\"col\"><div class=\"text\"><h2>Section \(n)</h2>"
+                + "<p>Section \(n) opens with a paragraph of its own, long enough to be prose, with commas, clauses, and a stop.</p>"
+                + "<p>Section \(n) goes on. " + String(repeating: "It has a longer paragraph, with commas, clauses, and a stop. ", count: 4)
+                + "It cites <a href=/s\(n)>a source of its own, under the long title that the cited work has</a>.</p>"
+                + "</div></div></div></div>"
+        }.joined()
+        let html = page("<nav><a href=/>Home</a> <a href=/a>About</a></nav><div class=\"page\"><article>\(sections)</article></div>"
+            + "<footer><a href=/i>Imprint</a></footer>")
+        let text = try extract(html).text
+        for n in 1...5 { #expect(text.contains("Section \(n) goes on"), "section \(n)") }
+        #expect(!text.contains("Imprint"))
+    }
+
     @Test func scriptsStylesAndTemplatesNeverAppear() throws {
         let html = page("<article>\(article)<script>var secret = 'SCRIPT';</script><style>.x{content:'STYLE'}</style>"
             + "<noscript>NOSCRIPT</noscript><template><p>TEMPLATE</p></template><p style=\"display:none\">HIDDEN</p></article>",
