@@ -162,6 +162,11 @@ struct ContentSelector {
         "photos:", "bild:", "bilder:", "quelle:", "source:", "crédit", "credit", "image:", "picture:", "getty images",
         "shutterstock", "dpa", "imago", "this entry was posted", "permalink", "permalien", "last modified",
         "zuletzt aktualisiert", "veröffentlicht am", "published", "updated",
+        // Section titles over lists of other articles, and update stamps, in the crawl's common languages.
+        "aktualisiert", "mehr zum thema", "lesen sie auch", "das könnte sie auch interessieren", "auch interessant",
+        "vous aimerez aussi", "à lire aussi", "lire aussi", "zobacz także", "czytaj także", "czytaj też", "veja também",
+        "leia também", "lee también", "te puede interesar", "más sobre", "leggi anche", "ultima modifica",
+        "more from", "more stories", "read more:", "read also", "you might also like", "recommended for you",
     ]
 
     /// Furniture names of blocks that hold other people's prose: comment threads and related posts.
@@ -181,7 +186,10 @@ struct ContentSelector {
     static let asciiBoilerplatePhrases: [[UInt8]] = boilerplatePhraseBytes.filter { $0.allSatisfy { $0 < 0x80 } }
 
     static func isBoilerplatePhrase(_ text: [UInt8]) -> Bool {
-        let head = text.prefix(60)
+        // Leading brackets and dashes do not change what a label says ("(Credit: …)", "– Advertisement –").
+        var start = 0
+        while start < text.count, text[start] == 0x28 || text[start] == 0x5B || text[start] == 0x2D || text[start] == 0x20 { start += 1 }
+        let head = text[start...].prefix(60)
         if head.allSatisfy({ $0 < 0x80 }) {
             // ASCII text: lowercase the bytes and compare; only the ASCII phrases can match.
             let lower = head.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
@@ -408,7 +416,7 @@ struct ContentSelector {
             let inside = inMain[e] || between
             let phrase = block.length < 40 && Self.isBoilerplatePhrase(block.text)
             // Linked headings are common (post titles); linked text blocks are navigation.
-            let linkHeavy = !block.kind.isHeading && block.linkDensity > (favor == .recall ? 0.6 : 0.45) && block.length < 400
+            let linkHeavy = !block.kind.isHeading && block.linkDensity > (favor == .recall ? 0.6 : 0.4) && block.length < 400
             if inside {
                 var keep = !phrase && !linkHeavy
                 if e >= mainStart && e < mainEnd && underBoilerplateWithinMain(block) {
@@ -423,7 +431,7 @@ struct ContentSelector {
                 case .balanced:
                     // Long, link-free prose outside the main container (pages whose content is spread over
                     // several containers, old table layouts).
-                    kept[i] = block.length >= 150 && block.kind != .li && !block.kind.isHeading && Self.isProse(block.text)
+                    kept[i] = block.length >= 150 && !block.kind.isHeading && Self.isProse(block.text)
                 case .recall: kept[i] = block.length >= 120 || (block.kind.isHeading && block.length >= 10)
                 }
             }
@@ -475,13 +483,28 @@ struct ContentSelector {
         // Within the span of kept text, headings and short link-poor blocks belong to it too (section titles,
         // short paragraphs between long ones), unless they sit in furniture of their own.
         if favor != .precision, let firstKept = kept.firstIndex(of: true), let lastKept = kept.lastIndex(of: true) {
-            for i in firstKept...lastKept where !kept[i] {
+            func belongs(_ b: TextBlock) -> Bool {
+                guard b.linkDensity < 0.3, !Self.isBoilerplatePhrase(b.text), !underBoilerplateWithinMain(b) else { return false }
+                return !(b.underBoilerplate && !inMain[Int(b.element)])
+            }
+            var i = firstKept
+            while i <= lastKept {
+                defer { i += 1 }
+                guard !kept[i], belongs(page.blocks[i]) else { continue }
                 let b = page.blocks[i]
-                guard b.linkDensity < 0.3, !Self.isBoilerplatePhrase(b.text), !underBoilerplateWithinMain(b) else { continue }
-                if b.underBoilerplate && !inMain[Int(b.element)] { continue }
+                // A list is judged whole: its items belong when kept text stands on both sides of the list.
+                var end = i
+                if b.kind == .li {
+                    while end + 1 <= lastKept && !kept[end + 1] && page.blocks[end + 1].kind == .li && belongs(page.blocks[end + 1]) { end += 1 }
+                }
                 let previousKept = (i > 0 && kept[i - 1]) || (i > 1 && kept[i - 2])
-                let nextKept = (i + 1 < kept.count && kept[i + 1]) || (i + 2 < kept.count && kept[i + 2])
-                if (b.kind.isHeading && nextKept) || (previousKept && nextKept && b.length >= 15) { kept[i] = true }
+                let nextKept = (end + 1 < kept.count && kept[end + 1]) || (end + 2 < kept.count && kept[end + 2])
+                if end > i {
+                    if previousKept && nextKept { for k in i...end { kept[k] = true } }
+                    i = end
+                } else if (b.kind.isHeading && nextKept) || (previousKept && nextKept && b.length >= 15) {
+                    kept[i] = true
+                }
             }
         }
         // A (nearly) empty main content means a short or unusual page rather than a page without content: fall

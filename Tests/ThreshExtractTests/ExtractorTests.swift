@@ -138,6 +138,27 @@ import ThreshCore
         #expect(!text.contains("Imprint"))
     }
 
+    @Test func aListBetweenKeptParagraphsIsKeptWhole() throws {
+        // The steps sit outside the main container, between two of its paragraphs; each item alone is too short to
+        // count, the list between kept text does. A link list in the same place does not.
+        let steps = "<ol><li>Place the seeds on a towel.</li><li>Wrap them up gently.</li><li>Spray the towel until wet.</li>"
+            + "<li>Seal it in a plastic bag.</li></ol>"
+        let links = "<ul><li><a href=/a>Another recipe for bread</a></li><li><a href=/b>Yet another recipe for cake</a></li></ul>"
+        let long = String(repeating: "The seeds need warmth, moisture, and patience, and they sprout in two weeks. ", count: 4)
+        let html = page("<div><div class=\"entry\"><p>\(long)</p></div>\(steps)<div class=\"entry\"><p>\(long) Then they grow.</p></div>"
+            + "\(links)<div class=\"entry\"><p>\(long) At last they bloom.</p></div></div>")
+        let text = try extract(html).text
+        #expect(text.contains("Place the seeds on a towel.\nWrap them up gently.\nSpray the towel until wet.\nSeal it in a plastic bag."))
+        #expect(!text.contains("Another recipe"))
+    }
+
+    @Test func updateStampsAndCreditsInBracketsAreLabels() {
+        #expect(ContentSelector.isBoilerplatePhrase(Array("(Credit: Jane Doe / Agency)".utf8)))
+        #expect(ContentSelector.isBoilerplatePhrase(Array("Aktualisiert: 11.04.2020, 10:27".utf8)))
+        #expect(ContentSelector.isBoilerplatePhrase(Array("Zobacz także".utf8)))
+        #expect(!ContentSelector.isBoilerplatePhrase(Array("(The river rose overnight.)".utf8)))
+    }
+
     @Test func scriptsStylesAndTemplatesNeverAppear() throws {
         let html = page("<article>\(article)<script>var secret = 'SCRIPT';</script><style>.x{content:'STYLE'}</style>"
             + "<noscript>NOSCRIPT</noscript><template><p>TEMPLATE</p></template><p style=\"display:none\">HIDDEN</p></article>",
