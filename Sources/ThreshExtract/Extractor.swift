@@ -186,7 +186,7 @@ struct ContentSelector {
     static let asciiBoilerplatePhrases: [[UInt8]] = boilerplatePhraseBytes.filter { $0.allSatisfy { $0 < 0x80 } }
 
     static func isBoilerplatePhrase(_ text: [UInt8]) -> Bool {
-        // Leading brackets and dashes do not change what a label says ("(Credit: …)", "– Advertisement –").
+        // Leading brackets, hyphens and blanks do not change what a label says ("(Credit: …)", "[Anzeige]").
         var start = 0
         while start < text.count, text[start] == 0x28 || text[start] == 0x5B || text[start] == 0x2D || text[start] == 0x20 { start += 1 }
         let head = text[start...].prefix(60)
@@ -416,7 +416,7 @@ struct ContentSelector {
             let inside = inMain[e] || between
             let phrase = block.length < 40 && Self.isBoilerplatePhrase(block.text)
             // Linked headings are common (post titles); linked text blocks are navigation.
-            let linkHeavy = !block.kind.isHeading && block.linkDensity > (favor == .recall ? 0.6 : 0.4) && block.length < 400
+            let linkHeavy = !block.kind.isHeading && block.linkDensity > (favor == .recall ? 0.6 : 0.35) && block.length < 400
             if inside {
                 var keep = !phrase && !linkHeavy
                 if e >= mainStart && e < mainEnd && underBoilerplateWithinMain(block) {
