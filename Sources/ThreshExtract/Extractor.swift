@@ -292,13 +292,12 @@ struct ContentSelector {
         // outside one qualifies (long reader comments otherwise outscore a shorter article). Layout names
         // ("footer", also found in wrappers such as "above-footer") are left to the score.
         var inThread = [Bool](repeating: false, count: elements)
-        // (A "comments" name on a wrapper of nearly all of the page is no such block.)
+        // (A wrapper of nearly all of the page lost its hint above, whatever its name.)
         for i in 0..<elements {
             let el = page.elements[i]
             let parent = Int(el.parent)
             inThread[i] = (parent >= 0 && inThread[parent])
-                || (el.boilerplateHint && el.boilerplateToken.map(Self.threadNames.contains) == true
-                    && el.textLength * 10 < pageText * 9)
+                || (el.boilerplateHint && el.boilerplateToken.map(Self.threadNames.contains) == true)
         }
         var best = -1
         var bestScore = -Double.infinity
