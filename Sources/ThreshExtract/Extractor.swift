@@ -201,6 +201,30 @@ struct ContentSelector {
         return boilerplatePhraseBytes.contains { lower.starts(with: $0) }
     }
 
+    /// Marks of a picture credit or a rights line anywhere in a short text ("Ski-Star aus der Schweiz. © AFP / X",
+    /// "Überblick. (Foto: Getty)"): in the evaluation sets such lines are furniture, never article text.
+    static let creditMarks: [[UInt8]] = [
+        "©", "foto:", "fotos:", "photo:", "photos:", "bild:", "bildquelle:", "titelbild:", "credit:", "image:",
+        "getty images", "shutterstock", "istock", "unsplash", "all rights reserved", "alle rechte vorbehalten",
+        "photo by", "picture alliance", "picture-alliance",
+        "newsletter", "subscribe", "subscriber", "abonnieren", "e-mail-adresse", "email address", "cookie", "sign up for",
+        "einloggen",
+    ].map { Array($0.utf8) }
+
+    /// Texts shorter than this (bytes) that carry a credit mark are credits (`creditMarks`).
+    static let creditTextBelow = 160
+
+    /// Whether a short text is a picture credit or a rights line (see `creditMarks`).
+    static func isCredit(_ text: [UInt8]) -> Bool {
+        guard text.count < creditTextBelow else { return false }
+        // ASCII letters lowercased; other bytes (the marks' "©" among them) compared as they are.
+        let lower = text.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
+        return creditMarks.contains { mark in
+            guard lower.count >= mark.count else { return false }
+            return (0...(lower.count - mark.count)).contains { start in lower[start..<(start + mark.count)].elementsEqual(mark) }
+        }
+    }
+
     /// Whether text reads like sentences: mostly words, with sentence punctuation.
     static func isProse(_ text: [UInt8]) -> Bool {
         var punctuation = 0, spaces = 0
@@ -527,6 +551,12 @@ struct ContentSelector {
                     || ((element.kind == .figure || element.kind == .figcaption) && element.textLength < Self.figureTextBelow)
             }
             for i in page.blocks.indices where inCaption[Int(page.blocks[i].element)] { kept[i] = false }
+        }
+        // Picture credits and rights lines are furniture wherever they stand (recall mode keeps them).
+        if favor != .recall {
+            for i in page.blocks.indices where kept[i] && !page.blocks[i].kind.isHeading && Self.isCredit(page.blocks[i].text) {
+                kept[i] = false
+            }
         }
         // The same text twice (a repeated teaser or caption) is kept once. Blocks are found by the xxHash64 of
         // their bytes, then compared (a `Set<[UInt8]>` hashes byte by byte with SipHash).
