@@ -169,10 +169,13 @@ struct ContentSelector {
         "more from", "more stories", "read more:", "read also", "you might also like", "recommended for you",
     ]
 
-    /// Furniture names of blocks that hold other people's prose: comment threads and related posts.
+    /// Furniture names of blocks that hold prose other than the page's own: comment threads, related posts, and
+    /// overlays (the main content is chosen inside one only when nothing outside qualifies).
     static let threadNames: Set<String> = [
         "comment", "comments", "commentlist", "comment-list", "respond", "kommentare", "related", "related-posts",
         "related-articles", "outbrain", "taboola",
+        // Overlays: dialogs, consent and newsletter boxes hold a visitor's prompts, never the page's subject.
+        "modal", "popup", "cookie", "cookies", "consent", "gdpr", "cookie-banner", "newsletter", "subscribe",
     ]
 
     /// Figures and captions with less text than this (bytes) are captions and credits, not content.
@@ -312,8 +315,9 @@ struct ContentSelector {
                 level += 1
             }
         }
-        // Inside a comment thread or a related-posts block: such an element is the main content only when nothing
-        // outside one qualifies (long reader comments otherwise outscore a shorter article). Layout names
+        // Inside a comment thread, a related-posts block or an overlay: such an element is the main content only
+        // when nothing outside one qualifies (long reader comments, or a service dialog's paragraph, otherwise
+        // outscore a shorter article or a recipe cut into short steps). Layout names
         // ("footer", also found in wrappers such as "above-footer") are left to the score.
         var inThread = [Bool](repeating: false, count: elements)
         // (A wrapper of nearly all of the page lost its hint above, whatever its name.)
@@ -471,7 +475,13 @@ struct ContentSelector {
             last = Int.max
             for i in page.blocks.indices.reversed() { nextLong[i] = last; if longKept[i] { last = i } }
             // (List items and table cells are judged as parts of their list or table, not one by one.)
+            // (A link-poor main content made of short blocks only, such as a fact sheet, is judged by the container
+            // alone.)
+            let main = page.elements[mainStart]
+            let allShort = Double(main.linkTextLength) < Double(main.textLength) * 0.5
+                && !page.blocks.indices.contains { longKept[$0] && inMain[Int(page.blocks[$0].element)] }
             for i in page.blocks.indices where kept[i] && page.blocks[i].length < 50 && page.blocks[i].kind != .li && page.blocks[i].row < 0 {
+                if allShort && inMain[Int(page.blocks[i].element)] { continue }
                 let b = page.blocks[i]
                 if b.kind.isHeading {
                     if nextLong[i] == Int.max || nextLong[i] - i > 6 { kept[i] = false }
@@ -550,7 +560,14 @@ struct ContentSelector {
                 inCaption[i] = (parent >= 0 && inCaption[parent])
                     || ((element.kind == .figure || element.kind == .figcaption) && element.textLength < Self.figureTextBelow)
             }
-            for i in page.blocks.indices where inCaption[Int(page.blocks[i].element)] { kept[i] = false }
+            // (A gallery article, whose text is mostly captions, is its captions.)
+            var captionText = 0, otherText = 0
+            for i in page.blocks.indices where kept[i] {
+                if inCaption[Int(page.blocks[i].element)] { captionText += page.blocks[i].length } else { otherText += page.blocks[i].length }
+            }
+            if captionText <= otherText {
+                for i in page.blocks.indices where inCaption[Int(page.blocks[i].element)] { kept[i] = false }
+            }
         }
         // Picture credits and rights lines are furniture wherever they stand (recall mode keeps them).
         if favor != .recall {

@@ -158,7 +158,7 @@ enum ClassHints {
     static let strongBoilerplate: Set<String> = [
         "comment", "comments", "commentlist", "comment-list", "respond", "cookie", "cookies", "consent", "gdpr",
         "cookie-banner", "newsletter", "subscribe", "kommentare", "footer", "site-footer", "page-footer",
-        "outbrain", "taboola", "related", "related-posts", "related-articles",
+        "outbrain", "taboola", "related", "related-posts", "related-articles", "modal", "popup",
     ]
     /// Parts of hyphenated or camel-joined class names strong enough to mark furniture on their own.
     static let boilerplateParts: Set<String> = [

@@ -159,6 +159,54 @@ import ThreshCore
         #expect(!ContentSelector.isBoilerplatePhrase(Array("(The river rose overnight.)".utf8)))
     }
 
+    @Test func creditsRightsLinesAndSubscriptionCallsAreFurnitureWhereverTheyStand() throws {
+        let lines = ["<p>The skier on the slope. © AFP / Jane Doe</p>", "<p>Get the weekly newsletter in your inbox!</p>",
+                     "<p>Subscribe now to our print edition for the full story.</p>"]
+        let html = page("<article><h1>The headline</h1>\(article)\(lines.joined())\(article)</article>")
+        let text = try extract(html).text
+        #expect(text.contains("paragraph number 4"))
+        for probe in ["© AFP", "newsletter", "Subscribe now"] { #expect(!text.contains(probe), "\(probe)") }
+        // Recall mode keeps them; a long paragraph that mentions a newsletter is prose, not a call.
+        #expect(try extract(html) { $0.favor = .recall }.text.contains("© AFP"))
+        #expect(ContentSelector.isCredit(Array("Ski-Star aus der Schweiz. (Foto: Getty)".utf8)))
+        #expect(!ContentSelector.isCredit(Array(("The council said its newsletter, sent to every household, "
+            + String(repeating: "had reported the figures months earlier, with commas and clauses, ", count: 3)).utf8)))
+        #expect(!ContentSelector.isCredit(Array("The river rose overnight.".utf8)))
+    }
+
+    @Test func aServiceDialogDoesNotDisplaceARecipeCutIntoShortSteps() throws {
+        // Each step is one short paragraph in a box of its own, so no container scores much; the dialog's one
+        // long paragraph would outscore them all.
+        let steps = (1...6).map { "<div class=\"step\"><div class=\"num\">\($0)</div><p>Step \($0): stir the batter, then rest it.</p></div>" }
+            .joined()
+        let dialog = "<div class=\"modal\"><div class=\"body\"><p>Our service team answers your questions about products, "
+            + "recipes and ingredients, and handles complaints, tours, seminars and demonstrations. We look forward to your call.</p></div></div>"
+        let html = page("<div class=\"recipe\"><h1>Muffins</h1><p>Soft muffins from a yeast dough, filled with a vanilla cream, and topped with almonds.</p>"
+            + "<div class=\"steps\">\(steps)</div></div>\(dialog)")
+        let text = try extract(html).text
+        #expect(text.contains("Soft muffins"))
+        #expect(!text.contains("Our service team"))
+    }
+
+    @Test func aGalleryArticleIsItsCaptions() throws {
+        // Every item is a figure with a short caption: together they are the article, not credits around one.
+        let slides = (1...8).map { "<figure><h2>\($0). Costume number \($0)</h2><img src=\($0).jpg><figcaption><p>What you need: a hat, "
+            + "a scarf, and a coat for costume \($0), with a smile.</p></figcaption></figure>" }.joined()
+        let text = try extract(page("<article><h1>Forty costumes</h1><p>Our favourite ideas for the season.</p>\(slides)</article>")).text
+        for n in [1, 8] { #expect(text.contains("a coat for costume \(n),"), "slide \(n)") }
+    }
+
+    @Test func aFactSheetOfShortLinesIsKept() throws {
+        // No block is long, so none vouches for its short neighbours; the link-poor container decides alone.
+        let sheet = "<article><h1>Film swap, April</h1><h3>Places</h3><p>Shuji: Japan.</p><p>Walter: Germany.</p><h3>Film</h3>"
+            + "<p>Fuji X-TRA 400.</p><h3>Cameras</h3><p>Shuji: Widelux.</p><p>Walter: Pentax Z-1 p.</p></article>"
+        let html = page("<nav><a href=/>Home</a> <a href=/a>About us</a> <a href=/b>Blog</a></nav>\(sheet)<footer><a href=/i>Imprint</a></footer>")
+        let text = try extract(html).text
+        #expect(text.contains("Fuji X-TRA 400."))
+        #expect(text.contains("Walter: Pentax Z-1 p."))
+        #expect(!text.contains("Imprint"))
+    }
+
     @Test func scriptsStylesAndTemplatesNeverAppear() throws {
         let html = page("<article>\(article)<script>var secret = 'SCRIPT';</script><style>.x{content:'STYLE'}</style>"
             + "<noscript>NOSCRIPT</noscript><template><p>TEMPLATE</p></template><p style=\"display:none\">HIDDEN</p></article>",
@@ -266,12 +314,14 @@ import ThreshCore
         var stage = ExtractStage()
         var out: [Document] = []
         try stage.process(Document(id: "a", text: page("<article>\(article)</article>"))) { out.append($0) }
-        try stage.process(Document(id: "b", text: page("<p>x</p>"))) { out.append($0) }
+        try stage.process(Document(id: "b", text: page("<nav><a href=/>Home</a> <a href=/a>About us</a></nav><p> </p>"))) { out.append($0) }
         try stage.process(Document(id: "c", text: "Plain  text\nstays as it is.", meta: ["content_type": .string("text/plain")])) { out.append($0) }
+        try stage.process(Document(id: "d", text: page("<p>x</p>"))) { out.append($0) }
         #expect(out.map(\.id) == ["a", "c"])
         #expect(out[0].meta["title"] == .string("Page title"))
         #expect(out[1].text == "Plain  text\nstays as it is.")
-        #expect(stage.statistics.documentsIn == 3 && stage.statistics.documentsOut == 2 && stage.statistics.dropped == ["empty": 1])
+        #expect(stage.statistics.documentsIn == 4 && stage.statistics.documentsOut == 2)
+        #expect(stage.statistics.dropped == ["empty": 1, "too-short": 1])
     }
 }
 
