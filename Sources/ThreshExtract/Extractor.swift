@@ -124,7 +124,10 @@ public struct HTMLExtractor: Sendable {
                 var why = ""
                 var e = Int(b.element)
                 while e >= 0 {
-                    if let t = page.elements[e].boilerplateToken { why = "(\(t)@\(e))"; break }
+                    if let t = page.elements[e].boilerplateToken {
+                        why = page.elements[e].boilerplateHint ? "(\(t)@\(e))" : "(\(t)@\(e) ignored)"
+                        break
+                    }
                     if page.elements[e].kind.isFurniture && page.elements[e].boilerplateHint { why = "(\(page.elements[e].kind)@\(e))"; break }
                     e = Int(page.elements[e].parent)
                 }
@@ -167,6 +170,16 @@ struct ContentSelector {
         "vous aimerez aussi", "à lire aussi", "lire aussi", "zobacz także", "czytaj także", "czytaj też", "veja também",
         "leia também", "lee también", "te puede interesar", "más sobre", "leggi anche", "ultima modifica",
         "more from", "more stories", "read more:", "read also", "you might also like", "recommended for you",
+        "meistgelesen", "meist gelesen", "meistdiskutiert", "most read", "most popular", "popular posts", "recent posts",
+        "related posts", "trending", "weitere beiträge", "weitere artikel", "weitere themen", "ähnliche artikel",
+        "ähnliche beiträge", "verwandte artikel", "neueste beiträge", "empfohlene beiträge", "beliebte artikel",
+        "alle artikel", "mehr aus", "mehr zu", "entdecke weitere", "explore further", "das könnte dich",
+        "das thema könnte", "top-themen", "top themen", "notas relacionadas", "noticias relacionadas",
+        "articles similaires", "sur le même sujet",
+        // Author boxes, comment prompts, share and like buttons, taxonomy and picture labels.
+        "über den autor", "über die autorin", "about the author", "staff writer", "schreibe einen kommentar",
+        "kommentieren", "teilen", "gefällt mir", "wird geladen", "kategorie", "categories", "schlagworte",
+        "filed under", "opublikowano", "titelbild", "beitragsbild", "bild anzeigen", "rezept drucken",
     ]
 
     /// Furniture names of blocks that hold prose other than the page's own: comment threads, related posts, and
@@ -270,8 +283,10 @@ struct ContentSelector {
             guard let token = el.boilerplateToken, !ClassHints.strongBoilerplate.contains(token) else { continue }
             let prose = el.textLength - el.linkTextLength
             // (A text block of 150 bytes with no link at all is no link list or teaser grid either: German CMSs
-            // call the standfirst a "teaser", and themes wrap text in "widget" boxes.)
-            if (prose > 1200 && Double(el.linkTextLength) < Double(el.textLength) * 0.2) || (el.linkTextLength == 0 && prose >= 150) {
+            // call the standfirst a "teaser", and themes wrap text in "widget" boxes. An author's biography is
+            // such a block too, and stays furniture.)
+            let linkFreeProse = el.linkTextLength == 0 && prose >= 150 && !ClassHints.authorBoxNames.contains(token)
+            if (prose > 1200 && Double(el.linkTextLength) < Double(el.textLength) * 0.2) || linkFreeProse {
                 page.elements[i].boilerplateHint = false
                 hintsChanged = true
             }
@@ -415,7 +430,6 @@ struct ContentSelector {
 
         // Boilerplate hints above the main container do not count against its blocks.
         let mainStart = top
-        let mainEnd = Int(page.elements[top].subtreeEnd)
         func underBoilerplateWithinMain(_ block: TextBlock) -> Bool {
             guard block.underBoilerplate else { return false }
             var e = Int(block.element)
@@ -446,7 +460,9 @@ struct ContentSelector {
             let linkHeavy = !block.kind.isHeading && block.linkDensity > (favor == .recall ? 0.6 : 0.35) && block.length < 400
             if inside {
                 var keep = !phrase && !linkHeavy
-                if e >= mainStart && e < mainEnd && underBoilerplateWithinMain(block) {
+                // Furniture inside the main container, or inside a sibling kept with it (an author box beside the
+                // article body), is left out.
+                if underBoilerplateWithinMain(block) {
                     keep = keep && favor == .recall && block.length > 150 && block.linkDensity < 0.2
                 }
                 if favor == .precision && block.length < 15 && !block.kind.isHeading { keep = false }

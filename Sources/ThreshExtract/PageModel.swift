@@ -154,6 +154,10 @@ enum ClassHints {
         "author", "authors", "author-bio", "authorbox", "author-box", "about-author", "author-info", "bio", "autor",
         "autorbox", "more-articles", "read-more", "readmore", "further-reading", "most-read", "mostread", "trending",
     ]
+    /// Names of author boxes: their short biography is link-free prose, yet never the article's text.
+    static let authorBoxNames: Set<String> = [
+        "author", "authors", "author-bio", "authorbox", "author-box", "about-author", "author-info", "bio", "autor", "autorbox",
+    ]
     /// Furniture names that stay furniture however much text they hold (comment threads are long prose).
     static let strongBoilerplate: Set<String> = [
         "comment", "comments", "commentlist", "comment-list", "respond", "cookie", "cookies", "consent", "gdpr",

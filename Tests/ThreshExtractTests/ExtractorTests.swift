@@ -156,6 +156,8 @@ import ThreshCore
         #expect(ContentSelector.isBoilerplatePhrase(Array("(Credit: Jane Doe / Agency)".utf8)))
         #expect(ContentSelector.isBoilerplatePhrase(Array("Aktualisiert: 11.04.2020, 10:27".utf8)))
         #expect(ContentSelector.isBoilerplatePhrase(Array("Zobacz także".utf8)))
+        #expect(ContentSelector.isBoilerplatePhrase(Array("Meistgelesene Artikel".utf8)))
+        #expect(ContentSelector.isBoilerplatePhrase(Array("Über den Autor".utf8)))
         #expect(!ContentSelector.isBoilerplatePhrase(Array("(The river rose overnight.)".utf8)))
     }
 
@@ -205,6 +207,18 @@ import ThreshCore
         #expect(text.contains("Fuji X-TRA 400."))
         #expect(text.contains("Walter: Pentax Z-1 p."))
         #expect(!text.contains("Imprint"))
+    }
+
+    @Test func anAuthorBoxBesideTheArticleIsFurniture() throws {
+        // The biography is link-free prose, long enough to pass for text, in a sibling of the article body that is
+        // kept with it (the byline box scores as much as the body).
+        let bio = "<div class=\"author-box\"><p>Hello, I am a food blogger, cookbook author and journalist, and I have been baking "
+            + "since I was a child, with flour, butter, and patience, in my grandmother's kitchen.</p></div>"
+        let html = page("<div class=\"post\"><div class=\"body\"><h1>The headline</h1>\(article)</div>\(bio)"
+            + "<div class=\"more\">\(article)</div></div>")
+        let text = try extract(html).text
+        #expect(text.contains("paragraph number 4"))
+        #expect(!text.contains("food blogger"))
     }
 
     @Test func scriptsStylesAndTemplatesNeverAppear() throws {
