@@ -179,7 +179,8 @@ struct ContentSelector {
         // Author boxes, comment prompts, share and like buttons, taxonomy and picture labels.
         "über den autor", "über die autorin", "about the author", "staff writer", "schreibe einen kommentar",
         "kommentieren", "teilen", "gefällt mir", "wird geladen", "kategorie", "categories", "schlagworte",
-        "filed under", "opublikowano", "titelbild", "beitragsbild", "bild anzeigen", "rezept drucken",
+        "filed under", "opublikowano", "titelbild", "beitragsbild", "bild anzeigen", "rezept drucken", "vergrößern",
+        "kontakt:", "release date", "folgen sie", "unterstütze", "mehr kolumnen", "artículos relacionados",
     ]
 
     /// Furniture names of blocks that hold prose other than the page's own: comment threads, related posts, and
@@ -217,28 +218,55 @@ struct ContentSelector {
         return boilerplatePhraseBytes.contains { lower.starts(with: $0) }
     }
 
-    /// Marks of a picture credit or a rights line anywhere in a short text ("Ski-Star aus der Schweiz. © AFP / X",
-    /// "Überblick. (Foto: Getty)"): in the evaluation sets such lines are furniture, never article text.
-    static let creditMarks: [[UInt8]] = [
+    /// Marks of furniture anywhere in a short text: picture credits and rights lines ("Ski-Star aus der Schweiz.
+    /// © AFP / X", "Überblick. (Foto: Getty)"), and newsletter, subscription, login and cookie calls. In the
+    /// evaluation sets such lines are furniture, never article text.
+    static let furnitureMarks: [[UInt8]] = [
         "©", "foto:", "fotos:", "photo:", "photos:", "bild:", "bildquelle:", "titelbild:", "credit:", "image:",
         "getty images", "shutterstock", "istock", "unsplash", "all rights reserved", "alle rechte vorbehalten",
-        "photo by", "picture alliance", "picture-alliance",
+        "photo by", "picture alliance", "picture-alliance", "quelle:", "symbolbild",
         "newsletter", "subscribe", "subscriber", "abonnieren", "e-mail-adresse", "email address", "cookie", "sign up for",
         "einloggen",
     ].map { Array($0.utf8) }
 
-    /// Texts shorter than this (bytes) that carry a credit mark are credits (`creditMarks`).
-    static let creditTextBelow = 160
+    /// Texts shorter than this (bytes) that carry a furniture mark are furniture (`furnitureMarks`).
+    static let furnitureLineBelow = 160
 
-    /// Whether a short text is a picture credit or a rights line (see `creditMarks`).
-    static func isCredit(_ text: [UInt8]) -> Bool {
-        guard text.count < creditTextBelow else { return false }
+    /// Whether a text is a picture caption (see `isCaption`), or a short picture credit, rights line or
+    /// subscription call (see `furnitureMarks`).
+    static func isFurnitureLine(_ text: [UInt8]) -> Bool {
+        if isCaption(text) { return true }
+        guard text.count < furnitureLineBelow else { return false }
         // ASCII letters lowercased; other bytes (the marks' "©" among them) compared as they are.
         let lower = text.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
-        return creditMarks.contains { mark in
+        return furnitureMarks.contains { mark in
             guard lower.count >= mark.count else { return false }
             return (0...(lower.count - mark.count)).contains { start in lower[start..<(start + mark.count)].elementsEqual(mark) }
         }
+    }
+
+    /// Words that open a numbered or labelled picture caption ("Abbildung 4: …", "Fig. 2. …", "Figure 3 …").
+    static let captionWords: [[UInt8]] = ["abbildung", "abb.", "fig.", "figure", "grafik", "bild", "foto", "photo", "image"]
+        .map { Array($0.utf8) }
+
+    /// Captions are at most this long (bytes); a longer text opening with "Figure 2" is a figure's discussion.
+    static let captionTextBelow = 400
+
+    /// Whether a text opens like a picture caption: a caption word, then a number or a colon.
+    static func isCaption(_ text: [UInt8]) -> Bool {
+        guard text.count < captionTextBelow else { return false }
+        let head = text.prefix(16).map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
+        for word in captionWords where head.starts(with: word) {
+            var i = word.count
+            while i < head.count && head[i] == 0x20 { i += 1 }
+            guard i < head.count else { return false }
+            if head[i] == 0x3A { return true }
+            // Or a number, then a colon or a full stop ("Abbildung 4: …", "Fig. 2. …"; "Figure 3 shows …" is prose).
+            var j = i
+            while j < head.count && head[j] >= 0x30 && head[j] <= 0x39 { j += 1 }
+            if j > i && j < head.count && (head[j] == 0x3A || head[j] == 0x2E) { return true }
+        }
+        return false
     }
 
     /// Whether text reads like sentences: mostly words, with sentence punctuation.
@@ -585,9 +613,10 @@ struct ContentSelector {
                 for i in page.blocks.indices where inCaption[Int(page.blocks[i].element)] { kept[i] = false }
             }
         }
-        // Picture credits and rights lines are furniture wherever they stand (recall mode keeps them).
+        // Picture captions and credits, rights lines and subscription calls are furniture wherever they stand (recall
+        // mode keeps them).
         if favor != .recall {
-            for i in page.blocks.indices where kept[i] && !page.blocks[i].kind.isHeading && Self.isCredit(page.blocks[i].text) {
+            for i in page.blocks.indices where kept[i] && !page.blocks[i].kind.isHeading && Self.isFurnitureLine(page.blocks[i].text) {
                 kept[i] = false
             }
         }

@@ -158,6 +158,7 @@ import ThreshCore
         #expect(ContentSelector.isBoilerplatePhrase(Array("Zobacz także".utf8)))
         #expect(ContentSelector.isBoilerplatePhrase(Array("Meistgelesene Artikel".utf8)))
         #expect(ContentSelector.isBoilerplatePhrase(Array("Über den Autor".utf8)))
+        #expect(ContentSelector.isBoilerplatePhrase(Array("Kontakt:".utf8)))
         #expect(!ContentSelector.isBoilerplatePhrase(Array("(The river rose overnight.)".utf8)))
     }
 
@@ -170,10 +171,15 @@ import ThreshCore
         for probe in ["© AFP", "newsletter", "Subscribe now"] { #expect(!text.contains(probe), "\(probe)") }
         // Recall mode keeps them; a long paragraph that mentions a newsletter is prose, not a call.
         #expect(try extract(html) { $0.favor = .recall }.text.contains("© AFP"))
-        #expect(ContentSelector.isCredit(Array("Ski-Star aus der Schweiz. (Foto: Getty)".utf8)))
-        #expect(!ContentSelector.isCredit(Array(("The council said its newsletter, sent to every household, "
+        #expect(ContentSelector.isFurnitureLine(Array("Ski-Star aus der Schweiz. (Foto: Getty)".utf8)))
+        #expect(!ContentSelector.isFurnitureLine(Array(("The council said its newsletter, sent to every household, "
             + String(repeating: "had reported the figures months earlier, with commas and clauses, ", count: 3)).utf8)))
-        #expect(!ContentSelector.isCredit(Array("The river rose overnight.".utf8)))
+        #expect(!ContentSelector.isFurnitureLine(Array("The river rose overnight.".utf8)))
+        // Numbered captions, however long; a sentence that starts with "Figure" is prose.
+        #expect(ContentSelector.isFurnitureLine(Array(("Abbildung 4: Die klassische Schwachschicht. " + String(repeating: "Der Unterschied in der Kornform ist deutlich. ", count: 5)).utf8)))
+        #expect(ContentSelector.isFurnitureLine(Array("Fig. 2. Snow depth on the glacier".utf8)))
+        #expect(!ContentSelector.isFurnitureLine(Array("Figure skating drew a crowd of thousands to the rink on Sunday, and more came later.".utf8)))
+        #expect(!ContentSelector.isFurnitureLine(Array("Figure 3 shows how the snow settled over the winter, with commas, clauses, and a stop.".utf8)))
     }
 
     @Test func aServiceDialogDoesNotDisplaceARecipeCutIntoShortSteps() throws {
