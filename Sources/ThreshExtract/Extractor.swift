@@ -178,7 +178,7 @@ struct ContentSelector {
         "articles similaires", "sur le même sujet",
         // Author boxes, comment prompts, share and like buttons, taxonomy and picture labels.
         "über den autor", "über die autorin", "about the author", "staff writer", "schreibe einen kommentar",
-        "kommentieren", "teilen", "gefällt mir", "wird geladen", "kategorie", "categories", "schlagworte",
+        "kommentieren", "teilen:", "teilen mit", "artikel teilen", "beitrag teilen", "jetzt teilen", "gefällt mir", "wird geladen", "kategorie", "categories", "schlagworte",
         "filed under", "opublikowano", "titelbild", "beitragsbild", "bild anzeigen", "rezept drucken", "vergrößern",
         "kontakt:", "release date", "folgen sie", "unterstütze", "mehr kolumnen", "artículos relacionados",
     ]
@@ -518,12 +518,11 @@ struct ContentSelector {
             for i in page.blocks.indices { previousLong[i] = last; if longKept[i] { last = i } }
             last = Int.max
             for i in page.blocks.indices.reversed() { nextLong[i] = last; if longKept[i] { last = i } }
-            // (List items and table cells are judged as parts of their list or table, not one by one.)
-            // (A link-poor main content made of short blocks only, such as a fact sheet, is judged by the container
-            // alone.)
+            // A link-poor main content made of short blocks only (a fact sheet) is judged by its container alone.
             let main = page.elements[mainStart]
             let allShort = Double(main.linkTextLength) < Double(main.textLength) * 0.5
                 && !page.blocks.indices.contains { longKept[$0] && inMain[Int(page.blocks[$0].element)] }
+            // (List items and table cells are judged as parts of their list or table, not one by one.)
             for i in page.blocks.indices where kept[i] && page.blocks[i].length < 50 && page.blocks[i].kind != .li && page.blocks[i].row < 0 {
                 if allShort && inMain[Int(page.blocks[i].element)] { continue }
                 let b = page.blocks[i]

@@ -11,7 +11,7 @@ import ThreshTestSupport
 /// The extraction benchmarks as a regression test with a floor: the same metrics as
 /// `../shared/tools/thresh_ref.py extract-score` (segments for trafilatura-eval, word-4-gram F1 for the CleanEval
 /// sets), on the same pages, decoded with Thresh's charset detection. Measured when the floors were set
-/// (scripts/bench-extract): 0.932, 0.877, 0.842; the floors sit a little lower so that tuning has room, and a
+/// (scripts/bench-extract): 0.937, 0.877, 0.841; the floors sit a little lower so that tuning has room, and a
 /// real regression fails.
 @Suite(.enabled(if: TestPaths.sharedDataAvailable, "../shared/data is not beside the repository"))
 struct BenchmarkFloorTests {
@@ -65,7 +65,7 @@ struct BenchmarkFloorTests {
         }
         let precision = Double(tp) / Double(tp + fp), recall = Double(tp) / Double(tp + fn)
         let f1 = 2 * precision * recall / (precision + recall)
-        #expect(f1 >= 0.925, "segment F1 \(f1) (precision \(precision), recall \(recall))")
+        #expect(f1 >= 0.93, "segment F1 \(f1) (precision \(precision), recall \(recall))")
     }
 
     /// Word 4-gram multisets, as extract-score makes them (lowercased `\w+` words).
