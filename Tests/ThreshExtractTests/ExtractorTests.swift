@@ -216,8 +216,7 @@ import ThreshCore
     }
 
     @Test func anAuthorBoxBesideTheArticleIsFurniture() throws {
-        // The biography is link-free prose, long enough to pass for text, in a sibling of the article body that is
-        // kept with it (the byline box scores as much as the body).
+        // The biography is link-free prose, long enough to pass for text, between two parts of the article.
         let bio = "<div class=\"author-box\"><p>Hello, I am a food blogger, cookbook author and journalist, and I have been baking "
             + "since I was a child, with flour, butter, and patience, in my grandmother's kitchen.</p></div>"
         let html = page("<div class=\"post\"><div class=\"body\"><h1>The headline</h1>\(article)</div>\(bio)"
@@ -225,6 +224,15 @@ import ThreshCore
         let text = try extract(html).text
         #expect(text.contains("paragraph number 4"))
         #expect(!text.contains("food blogger"))
+        // A short biography in a sibling kept with the article body (for the editors' note beside it) is left out
+        // as it is inside the body.
+        let body = (1...8).map { "<p>Paragraph \($0) of the body reads as prose, with commas, clauses, and a full stop at its end.</p>" }.joined()
+        let note = "<p>" + String(repeating: "The editors add a long note here, with commas, clauses, and more commas, on sources. ", count: 3) + "</p>"
+        let sibling = page("<div class=\"post\"><div class=\"body\"><h1>The headline</h1>\(body)</div><div class=\"extras\">"
+            + "<div class=\"author-box\"><p>Jane writes about food, baking, and kitchens, and has written six books.</p></div>\(note)</div></div>")
+        let withSibling = try extract(sibling).text
+        #expect(withSibling.contains("The editors add a long note"))
+        #expect(!withSibling.contains("Jane writes"))
     }
 
     @Test func scriptsStylesAndTemplatesNeverAppear() throws {
