@@ -209,7 +209,7 @@ struct ContentSelector {
         let head = text[start...].prefix(60)
         if head.allSatisfy({ $0 < 0x80 }) {
             // ASCII text: lowercase the bytes and compare; only the ASCII phrases can match.
-            let lower = head.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
+            let lower = head.asciiLowercased()
             return asciiBoilerplatePhrases.contains { lower.starts(with: $0) }
         }
         // Other text is lowercased by Unicode's rules, then compared as bytes (a `String` prefix test compares
@@ -238,11 +238,8 @@ struct ContentSelector {
         if isCaption(text) { return true }
         guard text.count < furnitureLineBelow else { return false }
         // ASCII letters lowercased; other bytes (the marks' "©" among them) compared as they are.
-        let lower = text.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
-        return furnitureMarks.contains { mark in
-            guard lower.count >= mark.count else { return false }
-            return (0...(lower.count - mark.count)).contains { start in lower[start..<(start + mark.count)].elementsEqual(mark) }
-        }
+        let lower = text.asciiLowercased()
+        return furnitureMarks.contains { lower.containsBytes($0) }
     }
 
     /// Words that open a numbered or labelled picture caption ("Abbildung 4: …", "Fig. 2. …", "Figure 3 …").
@@ -255,7 +252,7 @@ struct ContentSelector {
     /// Whether a text opens like a picture caption: a caption word, then a number or a colon.
     static func isCaption(_ text: [UInt8]) -> Bool {
         guard text.count < captionTextBelow else { return false }
-        let head = text.prefix(16).map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
+        let head = text.prefix(16).asciiLowercased()
         for word in captionWords where head.starts(with: word) {
             var i = word.count
             while i < head.count && head[i] == 0x20 { i += 1 }

@@ -356,19 +356,8 @@ struct Attributes {
 
     /// Whether an inline style says `display:none` or `visibility:hidden` (spaces and case ignored).
     static func styleHides(_ style: UnsafeBufferPointer<UInt8>) -> Bool {
-        var squeezed: [UInt8] = []
-        squeezed.reserveCapacity(style.count)
-        for c in style where c != 0x20 { squeezed.append(c >= 0x41 && c <= 0x5A ? c | 0x20 : c) }
-        func contains(_ needle: StaticString) -> Bool {
-            let n = needle.utf8CodeUnitCount
-            guard squeezed.count >= n else { return false }
-            let needleBytes = UnsafeBufferPointer(start: needle.utf8Start, count: n)
-            for i in 0...(squeezed.count - n) where squeezed[i] == needleBytes[0] {
-                if squeezed[i..<(i + n)].elementsEqual(needleBytes) { return true }
-            }
-            return false
-        }
-        return contains("display:none") || contains("visibility:hidden")
+        let squeezed = style.lazy.filter { $0 != 0x20 }.asciiLowercased()
+        return squeezed.containsBytes("display:none".utf8) || squeezed.containsBytes("visibility:hidden".utf8)
     }
 }
 
