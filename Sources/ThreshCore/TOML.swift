@@ -10,7 +10,7 @@ public struct TOMLDocument: Sendable {
 
     /// An error naming the file, the line of `path` (when known) and the key.
     public func error(_ message: String, at path: String) -> ThreshError {
-        ThreshError(.init(rawValue: "invalid-config"), "\(path): \(message)", file: file, line: lines[path])
+        ThreshError(.config, "\(path): \(message)", file: file, line: lines[path])
     }
 
     /// Parses TOML text.
@@ -38,7 +38,7 @@ public struct TOMLDocument: Sendable {
         }
 
         func fail(_ message: String) -> ThreshError {
-            ThreshError(.init(rawValue: "invalid-config"), "TOML: \(message)", file: file, line: line)
+            ThreshError(.config, "TOML: \(message)", file: file, line: line)
         }
 
         var atEnd: Bool { i >= scalars.count }

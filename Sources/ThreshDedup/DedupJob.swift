@@ -89,6 +89,9 @@ public struct DedupStatistics: Sendable {
     public var phaseSeconds: [(String, Double)] = []
     /// Of the signatures phase, the time spent reading and parsing input documents.
     public var readSeconds = 0.0
+    /// UTF-8 bytes of text of the documents that can be removed (not reference documents), and of those removed.
+    public var textBytes: Int64 = 0
+    public var removedTextBytes: Int64 = 0
 
     public var json: JSONObject {
         var o = JSONObject()
@@ -105,6 +108,8 @@ public struct DedupStatistics: Sendable {
         o["jaccard_histogram"] = .array(jaccardHistogram.map { .int($0) })
         o["phase_seconds"] = .object(JSONObject(phaseSeconds.map { (key: $0.0, value: .double($0.1)) }))
         o["signatures_read_seconds"] = .double(readSeconds)
+        o["text_bytes"] = .int(textBytes)
+        o["removed_text_bytes"] = .int(removedTextBytes)
         return o
     }
 }
@@ -153,9 +158,40 @@ public final class DedupJob {
         self.options = options
     }
 
+    /// Where each input's kept documents go: `kept/` and the input's path relative to the deepest directory all
+    /// inputs share, so inputs with the same basename (`a/p.jsonl`, `b/p.jsonl`) never collide.
+    public var keptPaths: [String] {
+        let names = Paths.distinctRelativeNames(inputs.map(\.path))
+        return names.map { output + "/kept/" + $0 }
+    }
+
+    /// The kept file of the input at `path` (nil for reference inputs, whose documents are never written).
+    public func keptPath(of path: String) -> String? {
+        guard let i = inputs.firstIndex(where: { $0.path == path }), !inputs[i].isIndex else { return nil }
+        return keptPaths[i]
+    }
+
+    /// What the outputs depend on: the options and every input's path and contents (size and modification time).
+    public func fingerprint() throws -> String {
+        try Fingerprint.of(parts: [String(reflecting: options)] + inputs.flatMap { [$0.path, $0.isIndex ? "index" : "input", try Paths.identity(of: $0.path)] })
+    }
+
     public func run() throws {
-        try makeDirectory(output)
-        try makeDirectory(work)
+        var seen = Set<String>()
+        for input in inputs where !seen.insert(Paths.absolute(input.path)).inserted {
+            throw ThreshError(.usage, "dedup: the input is given twice", file: input.path)
+        }
+        try Paths.makeDirectories(work)
+        // Phases finished for other options or other inputs are not reused: their markers go.
+        let fingerprint = try fingerprint()
+        let stamp = work + "/fingerprint"
+        if (try? readEntireRawFile(stamp)).map({ String(decoding: $0, as: UTF8.self) }) != fingerprint {
+            for name in try listDirectory(work) { try Paths.removeTree(work + "/" + name) }
+            try Paths.removeTree(output + "/kept")
+            let out = try OutputFile(path: stamp, compression: .none)
+            try out.write(fingerprint)
+            try out.close()
+        }
         try makeDirectory(output + "/kept")
         try phase("signatures") { try signatures() }
         if keys.isEmpty { try loadMeta() }
@@ -168,17 +204,38 @@ public final class DedupJob {
         try phase("filter") { try filter(clusterOf: clusterOf, survivor: survivor) }
     }
 
+    /// Runs a phase unless its marker says it is done. The marker holds the counters the phase made (candidate and
+    /// verified pairs, the Jaccard histogram), so a resumed run reports the same statistics as an uninterrupted one.
     private func phase(_ name: String, _ body: () throws -> Void) throws {
         let marker = work + "/\(name).done"
         if access(marker, F_OK) == 0 {
             progress?("\(name): done earlier, skipped")
+            let saved = try readEntireRawFile(marker)
+            if !saved.isEmpty {
+                let o = try saved.withUnsafeBytes { try JSONParser.parse($0) }.objectValue ?? [:]
+                statistics.candidates = o["candidate_pairs"]?.intValue ?? statistics.candidates
+                statistics.verified = o["verified_pairs"]?.intValue ?? statistics.verified
+                if let h = o["jaccard_histogram"]?.arrayValue?.compactMap(\.intValue), h.count == statistics.jaccardHistogram.count {
+                    statistics.jaccardHistogram = h
+                }
+                statistics.withoutShingles = o["without_shingles"]?.intValue ?? statistics.withoutShingles
+                statistics.textBytes = Int64(o["text_bytes"]?.intValue ?? Int(statistics.textBytes))
+                if let seconds = o["seconds"]?.doubleValue { statistics.phaseSeconds.append((name, seconds)) }
+            }
             return
         }
         let started = monotonicSeconds()
         progress?("\(name)…")
+        TestHooks.reach("dedup:\(name)")
         try body()
-        statistics.phaseSeconds.append((name, monotonicSeconds() - started))
+        TestHooks.reach("dedup:\(name):end")
+        let seconds = monotonicSeconds() - started
+        statistics.phaseSeconds.append((name, seconds))
         let done = try OutputFile(path: marker, compression: .none)
+        try done.write(JSONWriter.string(.object(["candidate_pairs": .int(statistics.candidates), "verified_pairs": .int(statistics.verified),
+                                                  "jaccard_histogram": .array(statistics.jaccardHistogram.map { .int($0) }),
+                                                  "without_shingles": .int(statistics.withoutShingles), "text_bytes": .int(statistics.textBytes),
+                                                  "seconds": .double(seconds)])))
         try done.close()
     }
 
@@ -203,6 +260,7 @@ public final class DedupJob {
                 let readStarted = monotonicSeconds()
                 guard let doc = try reader.next() else { break }
                 statistics.readSeconds += monotonicSeconds() - readStarted
+                if !input.isIndex { statistics.textBytes += Int64(doc.text.utf8.count) }
                 var shingles = options.shingler.shingleValues(doc.text)
                 // Stored sorted and distinct, so verification reads each set in place.
                 Shingler.sortAndUniqueIfNeeded(&shingles)
@@ -406,9 +464,10 @@ public final class DedupJob {
         let largest = Set(clusterSize.sorted { ($0.value, -$0.key) > ($1.value, -$1.key) }.prefix(20).map(\.key))
         var members: [Int32: [JSONValue]] = [:]
         var document = 0
-        for input in inputs {
-            let name = String(input.path.split(separator: "/").last ?? Substring(input.path))
-            let kept = input.isIndex ? nil : try DocumentWriter(path: output + "/kept/" + name)
+        let keptPaths = keptPaths
+        for (n, input) in inputs.enumerated() {
+            if !input.isIndex { try Paths.makeDirectories(Paths.directory(of: keptPaths[n])) }
+            let kept = input.isIndex ? nil : try DocumentWriter(path: keptPaths[n])
             let reader = try DocumentReader(path: input.path)
             // Documents outside every cluster (nearly all) pass through as their input line, unparsed: phase 1
             // has read and validated every line already.
@@ -444,6 +503,7 @@ public final class DedupJob {
                                                             "survivor": .string(keyID(s)), "survivor_source": .string(sources[s]),
                                                             "jaccard": .double(j)]))
                         statistics.removed += 1
+                        statistics.removedTextBytes += Int64(doc.text.utf8.count)
                         statistics.perSource[source]!.removed += 1
                     }
                 }
@@ -462,6 +522,7 @@ public final class DedupJob {
         try clustersOut.close()
         let stats = try OutputFile(path: output + "/stats.json", compression: .none)
         var o = statistics.json
+        o["index_documents"] = .int(isIndex.filter { $0 }.count)
         o["threshold"] = .double(options.threshold)
         o["bands"] = .int(options.bands)
         o["rows"] = .int(options.rows)

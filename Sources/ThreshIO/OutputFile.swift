@@ -3,7 +3,8 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-public import ThreshCore
+import ThreshCore
+import Synchronization
 
 /// A buffered output: standard output for `-`, else a file written atomically (to a temporary name beside it,
 /// renamed into place by `close()`), so a killed run never leaves a half-written file under the final name.
@@ -50,9 +51,11 @@ public final class OutputFile {
             temporaryPath = nil
             (gzip, zstd) = Self.encoders(for: path, compression)
         } else {
-            let tmp = path + ".tmp-\(getpid())"
+            // Unique per process and per output, so two tasks (or threads) writing one name never share a temporary.
+            let tmp = path + ".tmp-\(getpid())-\(TemporaryFiles.nextNumber())"
             let f = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
             guard f >= 0 else { throw ThreshError(.io, "cannot create: \(errnoString())", file: path) }
+            TemporaryFiles.register(tmp)
             fd = f
             temporaryPath = tmp
             (gzip, zstd) = Self.encoders(for: path, compression)
@@ -80,6 +83,7 @@ public final class OutputFile {
         if !closed, let temporaryPath {
             Glibc.close(fd)
             unlink(temporaryPath)
+            TemporaryFiles.unregister(temporaryPath)
         }
     }
 
@@ -152,10 +156,30 @@ public final class OutputFile {
         if let temporaryPath {
             guard fsync(fd) == 0 || errno == EINVAL else { throw ThreshError(.io, "fsync failed: \(errnoString())", file: path) }
             Glibc.close(fd)
+            defer { TemporaryFiles.unregister(temporaryPath) }
             guard rename(temporaryPath, path) == 0 else {
+                let reason = errnoString()
                 unlink(temporaryPath)
-                throw ThreshError(.io, "cannot rename into place: \(errnoString())", file: path)
+                throw ThreshError(.io, "cannot rename into place: \(reason)", file: path)
             }
+        }
+    }
+}
+
+/// The temporary files this process has open, so that SIGINT and SIGTERM remove them instead of leaving them behind.
+public enum TemporaryFiles {
+    private static let open = Mutex<Set<String>>([])
+    private static let counter = Atomic<Int>(0)
+
+    static func nextNumber() -> Int { counter.add(1, ordering: .relaxed).newValue }
+    static func register(_ path: String) { open.withLock { _ = $0.insert(path) } }
+    static func unregister(_ path: String) { open.withLock { _ = $0.remove(path) } }
+
+    /// Removes every temporary file still open (called on SIGINT/SIGTERM, off the signal context).
+    public static func removeAll() {
+        open.withLock { paths in
+            for p in paths { unlink(p) }
+            paths.removeAll()
         }
     }
 }

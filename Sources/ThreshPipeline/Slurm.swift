@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import ThreshCore
+import ThreshIO
 
 /// Runs a pipeline as Slurm jobs over a shared directory: one job array per per-file phase and one job per
 /// all-to-all phase, chained by `afterok` dependencies. Each job runs the same task code as the local executor
@@ -46,13 +47,14 @@ public struct SlurmExecutor {
         while fgets(&buffer, Int32(buffer.count), pipe) != nil { output += Self.string(buffer) }
         let status = pclose(pipe)
         let trimmed = output.split(whereSeparator: \.isNewline).joined(separator: "\n")
-        guard status == 0 else { throw ThreshError(.init(rawValue: "slurm"), "'\(command)' failed: \(trimmed)") }
+        guard status == 0 else { throw ThreshError(.slurm, "'\(command)' failed: \(trimmed)") }
         return trimmed
     }
 
     static func quote(_ s: String) -> String { "'" + s.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'" }
 
-    /// Submits the job chain; returns the job ids in order (extract, train, filter, dedup, shard+report).
+    /// Submits the job chain: one job array per fused step (a task per file), one job per barrier, then the report;
+    /// returns the job ids in order.
     public func submit() throws -> [String] {
         try runner.prepare()
         let output = Self.absolute(runner.pipeline.output)
@@ -60,24 +62,28 @@ public struct SlurmExecutor {
         try makeDirectoryIfMissing(logs)
         // Paths stay as the user gave them and the jobs start in this directory (--chdir), so every output, including
         // the `warc_file` recorded in each document, is the same bytes as a local run's.
-        let command = "\(Self.quote(Self.binary)) run \(Self.quote(pipelinePath)) -o \(Self.quote(runner.pipeline.output))" + (inputs.isEmpty ? "" : " --input " + inputs.map(Self.quote).joined(separator: " "))
+        let command = "\(Self.quote(Self.binary)) run \(Self.quote(pipelinePath)) -o \(Self.quote(runner.pipeline.output))"
+            + (inputs.isEmpty ? "" : " --input " + inputs.map(Self.quote).joined(separator: " "))
         let extra = sbatchArguments.map(Self.quote).joined(separator: " ")
-        let files = runner.pipeline.crawl.count
-        guard files > 0 else { throw ThreshError(.usage, "\(pipelinePath): no crawl files to submit") }
         var ids: [String] = []
-        func sbatch(_ name: String, array: Bool, tasks: String) throws {
+        func sbatch(_ name: String, array: Int?, tasks: String) throws {
             var args = "sbatch --parsable --job-name=thresh-\(name) --chdir=\(Self.quote(Self.absolute("."))) \(extra)"
-            if array { args += " --array=0-\(files - 1) -o \(Self.quote(logs + "/\(name)-%a.out"))" } else { args += " -o \(Self.quote(logs + "/\(name).out"))" }
+            if let array { args += " --array=0-\(array - 1) -o \(Self.quote(logs + "/\(name)-%a.out"))" } else { args += " -o \(Self.quote(logs + "/\(name).out"))" }
             if let last = ids.last { args += " --dependency=afterok:\(last) --kill-on-invalid-dep=yes" }
             // --parsable prints "ID" or "ID;CLUSTER".
             let id = try Self.shell(args + " --wrap " + Self.quote(tasks))
             ids.append(String(id.split(separator: ";").first ?? Substring(id)).trimmingCharacters())
         }
-        try sbatch("extract", array: true, tasks: "\(command) --task extract:$SLURM_ARRAY_TASK_ID")
-        try sbatch("train", array: false, tasks: "\(command) --task train")
-        try sbatch("filter", array: true, tasks: "\(command) --task filter:$SLURM_ARRAY_TASK_ID")
-        try sbatch("dedup", array: false, tasks: "\(command) --task dedup")
-        try sbatch("shard", array: false, tasks: "\(command) --task shard && \(command) --task report")
+        for step in runner.plan.steps {
+            let name = PlanStep.directoryName(step.number, step.name)
+            if case .segment(let tasks) = step.work {
+                guard !tasks.isEmpty else { continue }
+                try sbatch(name, array: tasks.count, tasks: "\(command) --task \(step.number):$SLURM_ARRAY_TASK_ID")
+            } else {
+                try sbatch(name, array: nil, tasks: "\(command) --task \(step.number)")
+            }
+        }
+        try sbatch("report", array: nil, tasks: "\(command) --task report")
         return ids
     }
 
@@ -92,7 +98,7 @@ public struct SlurmExecutor {
         guard let last = ids.last else { return }
         let state = try Self.shell("scontrol show job -o \(last)")
         guard state.contains("JobState=COMPLETED") else {
-            throw ThreshError(.init(rawValue: "slurm"), "the last job (\(last)) did not complete: \(state.prefix(300)); logs in \(runner.pipeline.output)/slurm")
+            throw ThreshError(.slurm, "the last job (\(last)) did not complete: \(state.prefix(300)); logs in \(runner.pipeline.output)/slurm")
         }
     }
 }

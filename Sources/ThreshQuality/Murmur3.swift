@@ -2,7 +2,7 @@
 /// `HashingTF`, and the Spark 2 variant whose 0–3 tail bytes are each sign-extended and mixed as a full round.
 public enum Murmur3 {
     /// Which tail handling to use.
-    public enum Variant: String, Sendable, Codable {
+    public enum Variant: String, Sendable, Codable, CaseIterable {
         /// `hashUnsafeBytes2`: standard MurmurHash3 (Spark 3.0 and later).
         case standard
         /// `hashUnsafeBytes`: the Spark 2.x `HashingTF` hash (GPT-3 most likely used Spark 2.4).

@@ -86,20 +86,33 @@ public struct QualityModel: Sendable {
     /// Reads a model file's JSON.
     /// - Throws: `ThreshError` naming the key that is missing or wrong.
     public init(json: JSONValue, file: String) throws {
-        func fail(_ message: String) -> ThreshError { ThreshError(.init(rawValue: "invalid-model"), message, file: file) }
+        func fail(_ message: String) -> ThreshError { ThreshError(.invalidModel, message, file: file) }
         guard let o = json.objectValue, o["format"]?.stringValue == Self.format else { throw fail("not a Thresh quality model (format)") }
         guard let v = o["version"]?.intValue, v == Self.version else { throw fail("unsupported model version") }
         guard let f = o["features"]?.objectValue, let r = o["regression"]?.objectValue else { throw fail("missing 'features' or 'regression'") }
         guard let n = f["num_features"]?.intValue, n > 0, n & (n - 1) == 0, n <= 1 << 24 else { throw fail("features.num_features must be a power of two up to 2^24") }
         guard let variant = f["hash_variant"]?.stringValue.flatMap(Murmur3.Variant.init(rawValue:)) else { throw fail("features.hash_variant") }
-        features = FeatureHasher(numFeatures: n, binary: f["binary"] == .bool(true), hashVariant: variant,
-                                 ngrams: f["ngrams"]?.arrayValue?.compactMap(\.intValue) ?? [1],
-                                 seed: UInt32(f["seed"]?.intValue ?? 42))
+        // Every number is checked before it is converted: a model file is data, and data never traps.
+        func integer(_ value: JSONValue?, _ key: String, _ range: ClosedRange<Int>, default d: Int) throws -> Int {
+            guard let value else { return d }
+            guard let v = value.intValue, range.contains(v) else { throw fail("\(key) must be an integer from \(range.lowerBound) to \(range.upperBound)") }
+            return v
+        }
+        func real(_ value: JSONValue?, _ key: String, default d: Double) throws -> Double {
+            guard let value else { return d }
+            guard let v = value.doubleValue, v.isFinite, v >= 0 else { throw fail("\(key) must be a finite number ≥ 0") }
+            return v
+        }
+        var ngrams: [Int] = []
+        for (k, g) in (f["ngrams"]?.arrayValue ?? [.int(1)]).enumerated() { ngrams.append(try integer(g, "features.ngrams[\(k)]", 1...8, default: 1)) }
+        guard !ngrams.isEmpty else { throw fail("features.ngrams must not be empty") }
+        features = FeatureHasher(numFeatures: n, binary: f["binary"] == .bool(true), hashVariant: variant, ngrams: ngrams,
+                                 seed: UInt32(try integer(f["seed"], "features.seed", 0...Int(UInt32.max), default: 42)))
         var opts = LogisticRegressionOptions()
-        opts.regParam = r["reg_param"]?.doubleValue ?? 0
-        opts.elasticNetParam = r["elastic_net_param"]?.doubleValue ?? 0
-        opts.maxIter = r["max_iter"]?.intValue ?? 100
-        opts.tol = r["tol"]?.doubleValue ?? 1e-6
+        opts.regParam = try real(r["reg_param"], "regression.reg_param", default: 0)
+        opts.elasticNetParam = try real(r["elastic_net_param"], "regression.elastic_net_param", default: 0)
+        opts.maxIter = try integer(r["max_iter"], "regression.max_iter", 0...1_000_000_000, default: 100)
+        opts.tol = try real(r["tol"], "regression.tol", default: 1e-6)
         opts.fitIntercept = r["fit_intercept"] != .bool(false)
         opts.standardization = r["standardization"] != .bool(false)
         options = opts
@@ -108,14 +121,14 @@ public struct QualityModel: Sendable {
         case .string("inf"): intercept = .infinity
         case .string("-inf"): intercept = -.infinity
         default:
-            guard let b = r["intercept"]?.doubleValue else { throw fail("regression.intercept") }
+            guard let b = r["intercept"]?.doubleValue, !b.isNaN else { throw fail("regression.intercept must be a number") }
             intercept = b
         }
         guard let c = r["coefficients"]?.objectValue, let idx = c["indices"]?.arrayValue, let vals = c["values"]?.arrayValue,
               idx.count == vals.count else { throw fail("regression.coefficients") }
         var coefficients: [Int: Double] = [:]
         for (i, v) in zip(idx, vals) {
-            guard let index = i.intValue, index >= 0, index < n, let value = v.doubleValue else { throw fail("regression.coefficients entry") }
+            guard let index = i.intValue, index >= 0, index < n, let value = v.doubleValue, value.isFinite else { throw fail("regression.coefficients entry") }
             coefficients[index] = value
         }
         regression = LogisticModel(intercept: intercept, coefficients: coefficients, numFeatures: n)

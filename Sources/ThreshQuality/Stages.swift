@@ -62,3 +62,27 @@ public struct ParetoSampleStage: DocumentStage {
     }
 }
 
+
+extension ParetoSampler {
+    /// The largest `alpha` (beyond it every document with a score below 1 is dropped).
+    static let largestAlpha = 1e6
+
+    /// `thresh sample`'s options, described once: its flags and its `[[stage]] use = "sample"` table.
+    public static let schema = OptionsSchema("sample", [
+        OptionSpec("alpha", .real(min: 0, max: largestAlpha, minExclusive: true), default: .real(9), help: "the Lomax shape (numpy pareto's a)"),
+        OptionSpec("seed", .integer(min: 0, max: .max), default: .integer(0), help: "seed of the per-document draws"),
+        OptionSpec("score-field", .text, default: .text("quality"), help: "the attrs field holding the score"),
+    ])
+
+    /// The sampler a schema-checked table or command line sets.
+    public init(_ values: OptionValues) {
+        self.init(alpha: values.double("alpha"), seed: values.uint64("seed"))
+    }
+}
+
+extension QualityScoreStage {
+    /// `thresh score`'s options. In a pipeline, `model` may be left out when a `quality-train` stage comes before.
+    public static let schema = OptionsSchema("score", [
+        OptionSpec("model", .text, help: "the model file (from 'thresh quality train'); in a pipeline, the models of the quality-train stage before"),
+    ])
+}

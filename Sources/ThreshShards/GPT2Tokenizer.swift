@@ -30,7 +30,7 @@ public final class GPT2Tokenizer {
         } else {
             ranks = try RankTable(tiktoken: p)
         }
-        guard ranks.count == 50256 else { throw ThreshError(.init(rawValue: "invalid-vocabulary"), "expected 50256 ranks, found \(ranks.count)", file: p) }
+        guard ranks.count == 50256 else { throw ThreshError(.invalidVocabulary, "expected 50256 ranks, found \(ranks.count)", file: p) }
     }
 
     /// A tokenizer with the same ranks and a cache of its own (for another thread), without reading the file again.
@@ -263,7 +263,7 @@ final class RankTable {
         for (n, line) in text.split(separator: "\n").enumerated() {
             let parts = line.split(separator: " ")
             guard parts.count == 2, let rank = Int(parts[1]), rank == tokens.count, let bytes = Base64.decode(String(parts[0])) else {
-                throw ThreshError(.init(rawValue: "invalid-vocabulary"), "bad line", file: path, line: n + 1)
+                throw ThreshError(.invalidVocabulary, "bad line", file: path, line: n + 1)
             }
             tokens.append(bytes)
         }
@@ -273,7 +273,7 @@ final class RankTable {
     /// GPT-2's encoder.json maps token strings (bytes through GPT-2's byte-to-unicode table) to ids.
     convenience init(encoderJSON path: String) throws {
         let json = try readEntireFile(path).withUnsafeBytes { try JSONParser.parse($0) }
-        guard let object = json.objectValue else { throw ThreshError(.init(rawValue: "invalid-vocabulary"), "not an object", file: path) }
+        guard let object = json.objectValue else { throw ThreshError(.invalidVocabulary, "not an object", file: path) }
         var byteOf: [Unicode.Scalar: UInt8] = [:]
         var n: UInt32 = 0
         for b in 0..<256 {
@@ -284,7 +284,7 @@ final class RankTable {
         for (key, value) in object {
             guard let id = value.intValue else { continue }
             if id == 50256 { continue }  // <|endoftext|> is special
-            guard id < 50256 else { throw ThreshError(.init(rawValue: "invalid-vocabulary"), "id \(id) out of range", file: path) }
+            guard id < 50256 else { throw ThreshError(.invalidVocabulary, "id \(id) out of range", file: path) }
             tokens[id] = key.unicodeScalars.compactMap { byteOf[$0] }
         }
         self.init(tokens: tokens)

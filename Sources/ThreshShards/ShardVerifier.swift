@@ -11,16 +11,28 @@ public enum ShardVerifier {
               manifest["format"]?.stringValue == "thresh-shards" else {
             return ["manifest.json is not a Thresh shard manifest"]
         }
-        let length = manifest["sequence_length"]?.intValue ?? 0
+        // Every number in the manifest is checked before use: it is data, and data never traps.
+        let mostCount = 1 << 48
+        guard let length = manifest["sequence_length"]?.intValue, (2...(1 << 24)).contains(length) else {
+            return ["manifest.json: sequence_length must be an integer from 2 to 2^24"]
+        }
         var problems: [String] = []
-        for shard in manifest["shards"]?.arrayValue ?? [] {
+        for (n, shard) in (manifest["shards"]?.arrayValue ?? []).enumerated() {
             let o = shard.objectValue ?? [:]
-            let name = o["name"]?.stringValue ?? "?"
-            let sequences = o["sequences"]?.intValue ?? -1, tokens = o["tokens"]?.intValue ?? -1
+            guard let name = o["name"]?.stringValue, MixSource.problem(withName: name) == nil else {
+                problems.append("manifest.json: shards[\(n)].name is missing or not a plain file name")
+                continue
+            }
+            guard let sequences = o["sequences"]?.intValue, (0...mostCount).contains(sequences),
+                  let tokens = o["tokens"]?.intValue, (0...mostCount).contains(tokens) else {
+                problems.append("manifest.json: shards[\(n)] (\(name)): sequences and tokens must be integers from 0 to 2^48")
+                continue
+            }
             if tokens != sequences * length { problems.append("\(name): \(tokens) tokens is not \(sequences) sequences of \(length)") }
             let sources = (o["tokens_per_source"]?.objectValue ?? [:]).reduce(0) { $0 + ($1.value.intValue ?? 0) }
             if sources != tokens { problems.append("\(name): tokens per source add up to \(sources), not \(tokens)") }
             for (file, digest) in o["sha256"]?.objectValue ?? [:] {
+                guard MixSource.problem(withName: file) == nil else { problems.append("manifest.json: '\(file)' is not a plain file name"); continue }
                 let path = directory + "/shard-" + file
                 guard let actual = try? readFileDigest(path) else { problems.append("\(file): missing"); continue }
                 if hexString(actual) != digest.stringValue { problems.append("\(file): sha256 differs from the manifest") }

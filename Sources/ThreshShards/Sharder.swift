@@ -13,6 +13,17 @@ public struct MixSource: Sendable {
     public var files: [String]
     public var weight: Double
     public init(name: String, files: [String], weight: Double) { self.name = name; self.files = files; self.weight = weight }
+
+    /// Why `name` cannot name a source (it names files), or nil: letters, digits, '.', '_' and '-', not starting with '.'.
+    public static func problem(withName name: String) -> String? {
+        let allowed = name.utf8.allSatisfy { c in
+            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2E || c == 0x5F || c == 0x2D
+        }
+        guard !name.isEmpty, allowed, !name.hasPrefix(".") else {
+            return "'\(name)' cannot be a name: use letters, digits, '.', '_' and '-' (no path separators, not starting with '.')"
+        }
+        return nil
+    }
 }
 
 /// What to build: sources with token weights, a token budget, sequences and shards.
@@ -25,60 +36,105 @@ public struct MixPlan: Sendable {
     public var sequencesPerShard = 16384
     /// Also write the documents of each shard as text (`.jsonl.zst`), for trainers that tokenise themselves.
     public var textShards = true
+    /// Recorded in the manifest: what the shards were made from (the runner reuses shards whose fingerprint matches).
+    public var fingerprint: String?
 
     public init(sources: [MixSource], budgetTokens: Int) { self.sources = sources; self.budgetTokens = budgetTokens }
 
-    /// Reads a mix file (TOML): `budget_tokens`, `seed`, `sequence_length`, `sequences_per_shard`, `text_shards`, and
-    /// `[[source]]` tables with `name`, `path` (file, directory, or list of them) and `weight` (shares are
-    /// normalised). Relative paths are relative to the mix file's directory.
+    /// The options of a mix, described once: the top level of a mix file, the `[[stage]] use = "shard"` table of a
+    /// pipeline, and `thresh shard`'s flags.
+    public static let schema = OptionsSchema("shard", [
+        OptionSpec("budget-tokens", .integer(min: 2, max: 1 << 50), default: .integer(1_000_000),
+                   help: "tokens in all (documents plus their <|endoftext|> separators)"),
+        OptionSpec("seed", .integer(min: 0, max: .max), default: .integer(0), help: "seed of the epoch orders"),
+        OptionSpec("sequence-length", .integer(min: 2, max: 1 << 24), default: .integer(2048), help: "tokens per training sequence"),
+        OptionSpec("sequences-per-shard", .integer(min: 1, max: 1 << 32), default: .integer(16384), help: "sequences in each shard file"),
+        OptionSpec("text-shards", .flag, default: .flag(true), help: "also write each shard's documents as text (.jsonl.zst)"),
+        OptionSpec("max-epochs", .real(min: 0, max: 1e6, minExclusive: true), default: .real(10),
+                   help: "most epochs any source may be repeated (GPT-3's largest was 3.4); a plan over it is an error"),
+        OptionSpec("allow-epochs", .flag, default: .flag(false), help: "allow sources beyond max-epochs"),
+    ])
+
+    /// The options of one `[[source]]` table of a mix file.
+    public static let sourceSchema = OptionsSchema("source", [
+        OptionSpec("name", .text, required: true, help: "the source's name (letters, digits, '.', '_' and '-')"),
+        OptionSpec("path", .list, required: true, help: "a file, a directory (read recursively) or a list of them"),
+        OptionSpec("weight", .real(min: 0, max: 1e12, minExclusive: true), required: true, help: "the source's share of the tokens (normalised)"),
+    ])
+
+    /// Most epochs a source may be repeated (see `allowEpochs`).
+    public var maxEpochs = 10.0
+    /// Allow sources beyond `maxEpochs`.
+    public var allowEpochs = false
+
+    /// Sets the plan's options from a schema-checked table or command line.
+    public mutating func apply(_ values: OptionValues) {
+        budgetTokens = values.int("budget-tokens")
+        seed = values.uint64("seed")
+        sequenceLength = values.int("sequence-length")
+        sequencesPerShard = values.int("sequences-per-shard")
+        textShards = values.bool("text-shards")
+        maxEpochs = values.double("max-epochs")
+        allowEpochs = values.bool("allow-epochs")
+    }
+
+    /// Reads a mix file (TOML): the keys of `schema`, and `[[source]]` tables with `name`, `path` (file, directory
+    /// or list of them) and `weight` (shares are normalised). Relative paths are relative to the mix file's directory.
+    /// - Throws: `.config` naming the file, line and key of any unknown key, wrong type or out-of-range number.
     public static func load(_ path: String) throws -> MixPlan {
         let doc = try TOMLDocument.parse(String(decoding: try readEntireFile(path), as: UTF8.self), file: path)
-        let base = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
-        guard let budget = doc.root["budget_tokens"]?.intValue, budget > 0 else { throw doc.error("a positive integer is required", at: "budget_tokens") }
-        guard let sources = doc.root["source"]?.arrayValue, !sources.isEmpty else { throw doc.error("at least one [[source]] is required", at: "source") }
+        let base = Paths.directory(of: path)
+        let values = try schema.parse(table: doc.root, in: doc, at: "", ignoring: ["source"])
+        guard case .array(let sources)? = doc.root["source"], !sources.isEmpty else { throw doc.error("at least one [[source]] is required", at: "source") }
         var mixSources: [MixSource] = []
         for (n, s) in sources.enumerated() {
-            let o = s.objectValue ?? [:]
             let key = "source[\(n)]"
-            guard let name = o["name"]?.stringValue, !name.isEmpty else { throw doc.error("a name is required", at: key) }
-            guard let weight = o["weight"]?.doubleValue, weight > 0 else { throw doc.error("a positive weight is required", at: key + ".weight") }
-            let paths: [String]
-            switch o["path"] {
-            case .string(let p)?: paths = [p]
-            case .array(let a)?: paths = a.compactMap(\.stringValue)
-            default: throw doc.error("a path (file, directory or list) is required", at: key)
-            }
+            guard case .object(let table) = s else { throw doc.error("must be a table", at: key) }
+            let v = try sourceSchema.parse(table: table, in: doc, at: key)
+            let name = v.string("name")
+            if let problem = MixSource.problem(withName: name) { throw doc.error(problem, at: key + ".name") }
+            guard !mixSources.contains(where: { $0.name == name }) else { throw doc.error("a second source named '\(name)'", at: key + ".name") }
             var files: [String] = []
-            for p in paths {
-                let full = p.hasPrefix("/") ? p : base + "/" + p
+            for p in v.list("path") {
+                let full = Paths.resolve(p, relativeTo: base)
                 let listed = try documentFiles(full)
                 guard !listed.isEmpty else { throw doc.error("no documents at \(full)", at: key + ".path") }
                 files += listed
             }
-            mixSources.append(MixSource(name: name, files: files, weight: weight))
+            mixSources.append(MixSource(name: name, files: files, weight: v.double("weight")))
         }
-        var plan = MixPlan(sources: mixSources, budgetTokens: budget)
-        if let v = doc.root["seed"]?.intValue { plan.seed = UInt64(v) }
-        if let v = doc.root["sequence_length"]?.intValue {
-            guard v > 1 else { throw doc.error("must be at least 2", at: "sequence_length") }
-            plan.sequenceLength = v
-        }
-        if let v = doc.root["sequences_per_shard"]?.intValue {
-            guard v > 0 else { throw doc.error("must be positive", at: "sequences_per_shard") }
-            plan.sequencesPerShard = v
-        }
-        if let v = doc.root["text_shards"], case .bool(let b) = v { plan.textShards = b }
+        var plan = MixPlan(sources: mixSources, budgetTokens: 1)
+        plan.apply(values)
+        try plan.check()
         return plan
     }
 
-    /// A file, or a directory's JSONL files sorted by name.
-    static func documentFiles(_ path: String) throws -> [String] {
+    /// Checks what can be checked before any work: the budget must fill at least one sequence.
+    /// - Throws: `.config` when the plan would yield no shard.
+    public func check() throws {
+        guard budgetTokens >= sequenceLength else {
+            throw ThreshError(.config, "shard: budget-tokens (\(budgetTokens)) is less than one sequence (sequence-length \(sequenceLength)): the plan yields no shard")
+        }
+    }
+
+    /// A file, or a directory's document files (every JSONL spelling, in subfolders too) sorted by path.
+    /// Other files in a directory are named on stderr by the caller through `skipped`.
+    static func documentFiles(_ path: String, skipped: ((String) -> Void)? = nil) throws -> [String] {
         var info = stat()
         guard stat(path, &info) == 0 else { throw ThreshError(.io, "no such file or directory", file: path) }
         if (info.st_mode & S_IFMT) != S_IFDIR { return [path] }
-        return try listDirectory(path)
-            .filter { $0.hasSuffix(".jsonl") || $0.hasSuffix(".jsonl.gz") || $0.hasSuffix(".jsonl.zst") }
-            .map { path + "/" + $0 }
+        var files: [String] = []
+        for name in try listDirectory(path) {
+            let full = path + "/" + name
+            if Paths.isDirectory(full) { files += try documentFiles(full, skipped: skipped); continue }
+            let lower = name.lowercased()
+            if [".jsonl", ".jsonl.gz", ".jsonl.zst", ".json", ".json.gz", ".json.zst", ".ndjson"].contains(where: { lower.hasSuffix($0) }) {
+                files.append(full)
+            } else {
+                skipped?(full)
+            }
+        }
+        return files
     }
 }
 
@@ -145,6 +201,9 @@ public final class Sharder {
             let withSeparators = Double(s.tokens + s.documents)
             guard withSeparators > 0 else { throw ThreshError(.usage, "source '\(s.name)' has no tokens") }
             epochs.append(target / withSeparators)
+            if target / withSeparators > plan.maxEpochs && !plan.allowEpochs {
+                throw ThreshError(.data, "shard: source '\(s.name)' has \(s.tokens + s.documents) tokens (with separators) in \(s.documents) documents; its weight would need \(format3(target / withSeparators)) epochs, more than max-epochs \(OptionValue.real(plan.maxEpochs)) (lower its weight or the budget, or set allow-epochs)")
+            }
         }
         var streams = sources.enumerated().map { EpochStream(documents: $0.element.documents, seed: plan.seed, source: $0.element.name) }
         var emitted = [Double](repeating: 0, count: sources.count)
@@ -169,6 +228,15 @@ public final class Sharder {
                 let got = buffer.withUnsafeMutableBytes { pread(s.fd, $0.baseAddress, want, off_t(start * 2)) }
                 guard got == want else { throw ThreshError(.io, "short read of tokens", file: output + "/work/\(s.name).tokens") }
             }
+            // The budget holds for long documents too: the document that reaches it is cut there (no separator).
+            let room = plan.budgetTokens - Int(emitted.reduce(0, +))
+            if buffer.count + 1 > room {
+                buffer.removeLast(max(0, buffer.count - room))
+                try packer.add(document: buffer, source: best, separator: false)
+                emitted[best] += Double(buffer.count)
+                drawn[best] += 1
+                break
+            }
             try packer.add(document: buffer, source: best)
             emitted[best] += Double(end - start + 1)
             drawn[best] += 1
@@ -187,6 +255,7 @@ public final class Sharder {
         }
         manifest["sources"] = .array(sourcesInfo)
         manifest["budget_tokens"] = .int(plan.budgetTokens)
+        if let fingerprint = plan.fingerprint { manifest["fingerprint"] = .string(fingerprint) }
         manifest["seed"] = .number(String(plan.seed))
         manifest["tokenizer"] = .string("gpt2 (r50k_base), <|endoftext|> = 50256 after every document")
         manifest["last_partial_sequence"] = .string("dropped (dropped_tail_tokens)")
@@ -198,7 +267,9 @@ public final class Sharder {
 
     /// Tokenises a source into OUT/work (skipped when done earlier).
     private func tokenize(_ source: MixSource) throws -> TokenizedSource {
-        let tokensPath = output + "/work/\(source.name).tokens", offsetsPath = output + "/work/\(source.name).offsets"
+        // Named by the source's files (paths, sizes, modification times), so changed inputs are tokenised again.
+        let key = try Fingerprint.of(parts: source.files.flatMap { [$0, try Paths.identity(of: $0)] })
+        let tokensPath = output + "/work/\(source.name).\(key).tokens", offsetsPath = output + "/work/\(source.name).\(key).offsets"
         if access(offsetsPath, F_OK) != 0 || access(tokensPath, F_OK) != 0 {
             let tokens = try OutputFile(path: tokensPath, compression: .none)
             let offsets = try OutputFile(path: offsetsPath, compression: .none)
@@ -330,12 +401,12 @@ struct Packer {
         sequence.reserveCapacity(plan.sequenceLength)
     }
 
-    mutating func add(document: [UInt16], source: Int) throws {
+    mutating func add(document: [UInt16], source: Int, separator: Bool = true) throws {
         shardDocuments += 1
         if plan.textShards {
             shardTexts.append((tokenizer.decode(document.map { UInt32(UInt16(littleEndian: $0)) }), source))
         }
-        for t in document + [UInt16(GPT2Tokenizer.endOfText).littleEndian] {
+        for t in separator ? document + [UInt16(GPT2Tokenizer.endOfText).littleEndian] : document {
             sequence.append(t)
             sequenceSourceTokens[source] += 1
             if sequence.count == plan.sequenceLength {

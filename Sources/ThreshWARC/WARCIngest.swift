@@ -77,7 +77,7 @@ public final class WARCIngest {
             }
             guard record.contentLength <= Int64(options.reader.maximumRecordSize) else {
                 statistics.drop("too-large")
-                onProblem?(ThreshError(.init(rawValue: "too-large"), "record of \(record.contentLength) bytes skipped (maximum \(options.reader.maximumRecordSize))",
+                onProblem?(ThreshError(.malformedRecord, "record of \(record.contentLength) bytes skipped (maximum \(options.reader.maximumRecordSize))",
                                        file: path, record: record.index, offset: record.offset))
                 continue
             }
@@ -97,7 +97,7 @@ public final class WARCIngest {
     private func drop(_ reason: String, _ message: String? = nil, record: WARCRecord, path: String) {
         statistics.drop(reason)
         if let message {
-            onProblem?(ThreshError(.init(rawValue: reason), message, file: path, record: record.index, offset: record.offset))
+            onProblem?(ThreshError(.malformedRecord, "\(reason): \(message)", file: path, record: record.index, offset: record.offset))
         }
     }
 
@@ -144,7 +144,7 @@ public final class WARCIngest {
             let decoded = HTTPBody.decode(payload, head: head, limit: options.reader.maximumRecordSize * 4)
             for problem in decoded.problems {
                 statistics.count("problems.\(problem.reason)")
-                onProblem?(ThreshError(.init(rawValue: problem.reason), problem.message, file: path, record: record.index, offset: record.offset))
+                onProblem?(ThreshError(.malformedRecord, "\(problem.reason): \(problem.message)", file: path, record: record.index, offset: record.offset))
             }
             if !decoded.contentCodings.isEmpty { meta["content_encoding"] = .string(decoded.contentCodings.joined(separator: ",")) }
             bodyBytes = decoded.bytes  // nil: the payload needed no decoding

@@ -49,7 +49,7 @@ public final class WARCReader {
     private func problem(_ reason: String, _ message: String, offset: Int64? = nil) {
         let place = offset ?? stream.compressedOffset(of: stream.position).offset
         onProblem?(WARCProblem(reason: reason, error: ThreshError(
-            ThreshError.Code(rawValue: reason), message, file: name, record: recordIndex, offset: place)))
+            .malformedRecord, message, file: name, record: recordIndex, offset: place)))
     }
 
     // MARK: Records

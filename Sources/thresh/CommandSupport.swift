@@ -2,31 +2,78 @@
 import Glibc
 #endif
 public import ArgumentParser
+import Dispatch
+import Synchronization
 import ThreshCore
 import ThreshIO
 
-/// Options every stage command shares.
-struct StageOptions: ParsableArguments {
+/// Options every stage command shares, described once like a stage's own.
+let commonStageOptions: [OptionSpec] = [
+    OptionSpec("output", .text, default: .text("-"), shapesOutput: false, short: "o",
+               help: "where to write documents ('-' is stdout; .gz and .zst compress)"),
+    OptionSpec("stats", .text, shapesOutput: false, help: "write the statistics summary as JSON to this file"),
+    OptionSpec("quiet", .flag, default: .flag(false), shapesOutput: false, short: "q", help: "do not print the statistics summary or progress"),
+    OptionSpec("on-error", .choice(OnError.allCases.map(\.rawValue)), default: .text("fail"), shapesOutput: false,
+               help: "what to do with an invalid input line: fail, or skip it (counted under invalid-json)"),
+]
+
+/// A stage command's arguments parsed through the stage's schema: the same keys as its pipeline-file table.
+struct StageArguments {
+    let values: OptionValues
+    let inputs: [String]
+
+    init(_ schema: OptionsSchema, _ arguments: [String], defaultInputs: [String] = ["-"], extra: [OptionSpec] = commonStageOptions) throws {
+        let (values, positionals) = try schema.adding(extra).parse(arguments: arguments)
+        self.values = values
+        inputs = positionals.isEmpty ? defaultInputs : positionals
+    }
+
+    var options: StageOptions {
+        StageOptions(output: values.optionalString("output") ?? "-", stats: values.optionalString("stats"), quiet: values.bool("quiet"))
+    }
+    var onError: OnError { OnError(rawValue: values.optionalString("on-error") ?? "fail") ?? .fail }
+}
+
+/// `-o`, `--stats` and `-q` for the commands that are not stages (cat, text).
+struct OutputArguments: ParsableArguments {
     @Option(name: [.short, .customLong("output")], help: "Where to write documents ('-' is stdout; .gz/.zst compress).")
     var output: String = "-"
 
     @Option(help: "Write the statistics summary as JSON to this file.")
     var stats: String?
 
-    @Flag(help: "Do not print the statistics summary to stderr.")
+    @Flag(name: [.short, .long], help: "Do not print the statistics summary or progress.")
+    var quiet = false
+
+    var options: StageOptions { StageOptions(output: output, stats: stats, quiet: quiet) }
+}
+
+/// The options every stage's summary needs.
+struct StageOptions {
+    var output: String = "-"
+    var stats: String?
     var quiet = false
 }
 
+/// The help text of a stage command: what it does, then its options (from its schema).
+func stageDiscussion(_ text: String, _ schema: OptionsSchema, extra: [OptionSpec] = commonStageOptions) -> String {
+    (text.isEmpty ? "" : text + "\n\n") + "OPTIONS (the same keys in a pipeline file's [[stage]] table):\n" + schema.adding(extra).help
+}
+
 /// Writes diagnostics to stderr: each problem once, then a count of how many more of the same kind.
-final class Diagnostics {
-    private var shownPerCode: [String: Int] = [:]
+/// `@unchecked Sendable`: the counts are behind a mutex, so workers may report at once.
+final class Diagnostics: @unchecked Sendable {
+    private let shown = Mutex<[String: Int]>([:])
     private let limitPerCode: Int
 
     init(limitPerCode: Int = 20) { self.limitPerCode = limitPerCode }
 
     func report(_ error: ThreshError) {
-        let n = shownPerCode[error.code.rawValue, default: 0]
-        shownPerCode[error.code.rawValue] = n + 1
+        let n = shown.withLock { counts in
+            let n = counts[error.code.rawValue, default: 0]
+            counts[error.code.rawValue] = n + 1
+            return n
+        }
         if n < limitPerCode {
             printError("thresh: \(error)")
         } else if n == limitPerCode {
@@ -65,27 +112,58 @@ func ignoreBrokenPipeSignal() { signal(SIGPIPE, SIG_IGN) }
 var stderrIsTerminal: Bool { isatty(2) != 0 }
 
 
-/// A progress line on stderr, redrawn at most a few times a second, and only on a terminal.
-final class Progress {
+/// Progress on stderr: on a terminal a line redrawn a few times a second (with a bar, percent, rate and ETA when
+/// the total is known); in a log, one line every few seconds. Nothing with --quiet.
+final class Progress: @unchecked Sendable {
     private let enabled: Bool
+    private let terminal: Bool
     private var last = 0.0
     private let start = monotonicSeconds()
     private var drawn = false
+    private let lock = Mutex<Void>(())
+    /// Seconds between lines in a log.
+    static let logInterval = 5.0
+    static let redrawInterval = 0.25
 
-    init(enabled: Bool = stderrIsTerminal) { self.enabled = enabled }
+    init(quiet: Bool = false, terminal: Bool = stderrIsTerminal) {
+        enabled = !quiet
+        self.terminal = terminal
+    }
 
-    func update(_ text: @autoclosure () -> String) {
+    /// Shows `text`, after a bar with percent, rate and ETA when `fraction` (0…1) is known.
+    func update(_ text: @autoclosure () -> String, fraction: Double? = nil, rate: String? = nil) {
         guard enabled else { return }
-        let now = monotonicSeconds()
-        guard now - last >= 0.25 else { return }
-        last = now
-        printRaw("\r\u{1B}[2K" + text() + " [\(format1(now - start)) s]")
-        drawn = true
+        lock.withLock { _ in
+            let now = monotonicSeconds()
+            guard now - last >= (terminal ? Self.redrawInterval : Self.logInterval) else { return }
+            last = now
+            var line = ""
+            let elapsed = now - start
+            if let fraction, fraction > 0 {
+                let f = min(1, fraction)
+                let width = 24
+                let filled = Int(f * Double(width))
+                let eta = elapsed / f - elapsed
+                line = (terminal ? "[" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled) + "] " : "")
+                    + "\(format1(100 * f))% " + (rate.map { $0 + " " } ?? "") + "ETA \(format1(eta)) s · "
+            } else if let rate {
+                line = rate + " · "
+            }
+            line += text() + " [\(format1(elapsed)) s]"
+            if terminal {
+                printRaw("\r\u{1B}[2K" + line)
+                drawn = true
+            } else {
+                printError(line)
+            }
+        }
     }
 
     func clear() {
-        if drawn { printRaw("\r\u{1B}[2K") }
-        drawn = false
+        lock.withLock { _ in
+            if drawn { printRaw("\r\u{1B}[2K") }
+            drawn = false
+        }
     }
 
     private func printRaw(_ s: String) {
@@ -111,9 +189,11 @@ func finishStatistics(_ stats: [StageStatistics], options: StageOptions) throws 
     }
 }
 
-/// Runs a command body, turning `ThreshError`s into one message on stderr and exit code 1.
+/// Runs a command body, turning `ThreshError`s into one message on stderr and the exit status of their code
+/// (2 for usage and configuration, 1 for data and I/O).
 func runReportingErrors(_ body: () throws -> Void) throws {
     ignoreBrokenPipeSignal()
+    removeTemporariesOnSignals()
     do {
         try body()
     } catch let error as ThreshError where error.code == .brokenPipe {
@@ -121,7 +201,24 @@ func runReportingErrors(_ body: () throws -> Void) throws {
         throw ExitCode(0)
     } catch let error as ThreshError {
         printError("thresh: error: \(error)")
-        throw ExitCode(error.code == .usage ? 64 : 1)
+        throw ExitCode(error.code.exitStatus)
+    }
+}
+
+/// SIGINT and SIGTERM remove the temporary files of unfinished outputs, then end the process as the signal would.
+/// The handlers run on a dispatch queue, not in the signal context, so they may take locks.
+func removeTemporariesOnSignals() {
+    for sig in [SIGINT, SIGTERM] {
+        signal(sig, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+        source.setEventHandler {
+            TemporaryFiles.removeAll()
+            signal(sig, SIG_DFL)
+            kill(getpid(), sig)
+        }
+        source.resume()
+        // Kept alive for the life of the process (a source that is released stops delivering).
+        _ = Unmanaged.passRetained(source as AnyObject)
     }
 }
 

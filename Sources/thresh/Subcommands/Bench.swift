@@ -167,8 +167,8 @@ struct BenchTokenize: ParsableCommand {
         commandName: "tokenize",
         abstract: "GPT-2 BPE throughput on documents held in memory (one thread, or several over the documents).")
 
-    @Option(help: "The GPT-2 vocabulary directory or file.")
-    var vocabulary: String = defaultVocabulary
+    @Option(help: "The GPT-2 vocabulary directory or file (default: found as 'thresh tokenize' finds it).")
+    var vocabulary: String?
 
     @Argument(help: "JSONL files whose texts are tokenised.")
     var inputs: [String]
@@ -186,6 +186,7 @@ struct BenchTokenize: ParsableCommand {
             while let d = try reader.next() { texts.append(d.text) }
         }
         let bytes = texts.reduce(0) { $0 + $1.utf8.count }
+        let vocabulary = try VocabularyLocator.locate(explicit: vocabulary)
         let tokenizers = try (0..<max(1, threads)).map { _ in try GPT2Tokenizer(path: vocabulary) }
         final class Box: @unchecked Sendable { var tokenizers: [GPT2Tokenizer] = []; var texts: [String] = [] }
         let box = Box()

@@ -16,7 +16,9 @@ struct Cat: ParsableCommand {
     @Option(help: "What to do with an invalid line: fail (with file and line) or skip (counted).")
     var onError: OnError = .fail
 
-    @OptionGroup var options: StageOptions
+    @OptionGroup var outputArguments: OutputArguments
+
+    var options: StageOptions { outputArguments.options }
 
     func validate() throws {
         if let limit, limit < 0 { throw ValidationError("--head must not be negative") }

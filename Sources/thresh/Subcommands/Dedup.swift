@@ -20,86 +20,45 @@ struct Dedup: ParsableCommand {
 }
 
 struct DedupRun: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "run", abstract: "Deduplicate documents (the default subcommand).")
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Deduplicate documents (the default subcommand).",
+        usage: "thresh dedup [run] FILES… -o OUT [--index REFERENCE…] [OPTIONS]",
+        discussion: stageDiscussion("", DedupOptions.schema, extra: extraOptions))
 
-    @Argument(help: "Input JSONL files.")
-    var inputs: [String]
+    static let extraOptions = [
+        OptionSpec("output", .text, required: true, shapesOutput: false, short: "o", help: "output directory"),
+        OptionSpec("index", .list, default: .list([]), shapesOutput: false,
+                   help: "reference corpora (comma-separated files): documents duplicating them are removed; they never are"),
+        OptionSpec("pairs", .text, shapesOutput: false, help: "also write every verified pair with its Jaccard (JSONL)"),
+        OptionSpec("quiet", .flag, default: .flag(false), shapesOutput: false, short: "q", help: "do not print progress or the summary"),
+        OptionSpec("stats", .text, shapesOutput: false, help: "also copy the dedup statistics (JSON) to this file"),
+    ]
 
-    @Option(parsing: .upToNextOption, help: "Reference corpora: documents duplicating them are removed; they never are.")
-    var index: [String] = []
-
-    @Option(name: [.short, .customLong("output")], help: "Output directory.")
-    var output: String
-
-    @Option(help: "gpt3 (Spark features, 10 tables of 1 row, verified), fineweb (word 5-grams, 14 bands of 8 rows), or custom.")
-    var preset: String = "gpt3"
-
-    @Option(help: "Jaccard similarity at or above which documents are duplicates.")
-    var threshold: Double = 0.8
-
-    @Option(help: "Bands (with --rows, overrides the preset's).")
-    var bands: Int?
-
-    @Option(help: "Rows per band.")
-    var rows: Int?
-
-    @Option(help: "Choose bands and rows for --threshold within this many permutations (as datasketch does).")
-    var permutations: Int?
-
-    @Option(help: "Shingles: features (the quality model's), words:N, or chars:N.")
-    var shingles: String?
-
-    @Option(help: "Seed of the hash family (gpt3 default: Spark's, 328749633).")
-    var seed: Int64?
-
-    @Option(help: "Spark's rule instead of --threshold: keep pairs whose Jaccard distance is strictly below this (as approxSimilarityJoin).")
-    var sparkDistance: Double?
-
-    @Flag(help: "Do not verify candidates (every LSH candidate pair counts).")
-    var noVerify = false
-
-    @Option(help: "Also write every verified pair with its Jaccard (JSONL).")
-    var pairs: String?
+    @Argument(parsing: .allUnrecognized, help: "Input JSONL files and the options below.")
+    var arguments: [String] = []
 
     func run() throws {
         try runReportingErrors {
-            var options: DedupOptions
-            switch preset {
-            case "gpt3": options = .gpt3(threshold: threshold, seed: seed ?? SparkMinHash.scalaDefaultSeed)
-            case "fineweb": options = .fineweb(threshold: threshold, seed: UInt64(bitPattern: seed ?? 1))
-            case "custom": options = DedupOptions(shingler: Shingler(kind: .words(5)), family: .minhash64(seed: UInt64(bitPattern: seed ?? 1)),
-                                                  bands: 16, rows: 8, threshold: threshold)
-            default: throw ThreshError(.usage, "unknown --preset '\(preset)' (gpt3, fineweb, custom)")
-            }
-            if let shingles {
-                let parts = shingles.split(separator: ":")
-                switch (parts.first.map(String.init), parts.count > 1 ? Int(parts[1]) : nil) {
-                case ("features", _): options.shingler = Shingler(kind: .features(FeatureHasher()))
-                case ("words", let n?) where n > 0: options.shingler = Shingler(kind: .words(n))
-                case ("chars", let n?) where n > 0: options.shingler = Shingler(kind: .characters(n))
-                default: throw ThreshError(.usage, "--shingles is features, words:N or chars:N")
-                }
-            }
-            if let permutations {
-                let best = DedupOptions.optimalBandsAndRows(threshold: threshold, permutations: permutations)
-                options.bands = best.bands
-                options.rows = best.rows
-            }
-            if let bands { options.bands = bands }
-            if let rows { options.rows = rows }
-            if case .spark = options.family, case .features = options.shingler.kind {} else if case .spark = options.family {
-                throw ThreshError(.usage, "the Spark family (gpt3 preset) hashes feature indices: use --shingles features")
-            }
-            options.verify = !noVerify
-            options.sparkDistance = sparkDistance
-            let job = DedupJob(inputs: index.map { DedupInput(path: $0, isIndex: true) } + inputs.map { DedupInput(path: $0) },
+            let parsed = try StageArguments(DedupOptions.schema, arguments, defaultInputs: [], extra: Self.extraOptions)
+            guard !parsed.inputs.isEmpty else { throw ThreshError(.usage, "name at least one input file") }
+            let values = parsed.values
+            let output = values.string("output")
+            let options = try DedupOptions(values)
+            let job = DedupJob(inputs: values.list("index").map { DedupInput(path: $0, isIndex: true) } + parsed.inputs.map { DedupInput(path: $0) },
                                output: output, options: options)
-            job.pairsFile = pairs
-            let progress = Progress()
+            job.pairsFile = values.optionalString("pairs")
+            let quiet = values.bool("quiet")
+            let progress = Progress(quiet: quiet)
             job.progress = { progress.update("dedup: \($0)") }
             try job.run()
             progress.clear()
             let s = job.statistics
+            if let stats = values.optionalString("stats") {
+                let out = try OutputFile(path: stats, compression: .none)
+                try out.write(try readEntireFile(output + "/stats.json"))
+                try out.close()
+            }
+            guard !quiet else { return }
             printError("dedup: \(s.documents) documents, \(s.candidates) candidate pairs, \(s.verified) verified, \(s.clusters) clusters, \(s.removed) removed (\(options.bands) bands × \(options.rows) rows, threshold \(options.threshold))")
             printError("outputs: \(output)/kept/, \(output)/removed.jsonl, \(output)/clusters.jsonl, \(output)/stats.json")
         }
@@ -127,7 +86,7 @@ struct DedupStats: ParsableCommand {
         try runReportingErrors {
             let statsBytes = try readEntireFile(directory + "/stats.json")
             guard let stats = try? statsBytes.withUnsafeBytes({ try JSONParser.parse($0) }).objectValue else {
-                throw ThreshError(.init(rawValue: "invalid-stats"), "not a dedup statistics file", file: directory + "/stats.json")
+                throw ThreshError(.invalidOutput, "not a dedup statistics file", file: directory + "/stats.json")
             }
             var clusters: [JSONObject] = []
             let reader = try DocumentReader(path: directory + "/clusters.jsonl")

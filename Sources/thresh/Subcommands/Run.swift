@@ -2,30 +2,36 @@ import ArgumentParser
 import ThreshCore
 import ThreshIO
 import ThreshPipeline
+import Synchronization
 
-/// `thresh run PIPELINE`: the whole recipe as one batch job.
+/// `thresh run PIPELINE`: the stages a pipeline file declares, as one resumable batch job.
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a pipeline file (e.g. Pipelines/gpt3.toml): WARC → extract → quality → sample → dedup → shards.",
+        abstract: "Run a pipeline file (e.g. Pipelines/gpt3.toml): its datasets through its stages, locally or on Slurm.",
         discussion: """
-            Per-shard stages run fused in one process on --workers threads; training, dedup and sharding run once. \
-            Every output is written atomically and finished outputs are not made again, so after an interruption \
-            (even kill -9) running the same command again finishes the job with the same bytes.
+            Consecutive per-document stages run fused in one process on --workers threads, one task per input file; \
+            barriers (quality-train, dedup, shard) run once each. Every output is named by a fingerprint of its input \
+            and of every option that shaped it, so a rerun reuses exactly what is still valid and redoes the rest; \
+            after an interruption (even kill -9) the same command finishes with the same bytes. --dry-run lists \
+            each step and whether it is reused or to do.
+
+            STAGES (use = "…" in [[stage]] tables; their options are those of the commands of the same name):
+            \(StageType.all.map { "  \($0.name): \($0.summary)" }.joined(separator: "\n"))
             """)
 
     @Argument(help: "The pipeline file.")
     var pipeline: String
 
-    @Option(parsing: .upToNextOption, help: "Crawl inputs (files or globs) instead of the pipeline's inputs.crawl.")
+    @Option(parsing: .upToNextOption, help: "Inputs instead of the pipeline's: GLOB for the crawl dataset, NAME=GLOB for any dataset.")
     var input: [String] = []
 
     @Option(name: [.short, .customLong("output")], help: "Output directory instead of the pipeline's.")
     var output: String?
 
-    @Option(help: "Worker threads for per-shard tasks (default: the pipeline's, else 2).")
+    @Option(help: "Worker threads for per-file tasks (default: the pipeline's, else 2).")
     var workers: Int?
 
-    @Flag(help: "Print the plan (tasks, inputs, outputs) and stop.")
+    @Flag(help: "Print the plan (each step, its tasks, reused or to do) and stop.")
     var dryRun = false
 
     @Option(help: "local (threads in this process) or slurm (job arrays chained by dependencies over a shared directory).")
@@ -37,25 +43,44 @@ struct Run: ParsableCommand {
     @Option(parsing: .unconditional, help: "Extra sbatch arguments for --executor slurm, in one string (e.g. \"--partition=batch --time=4:00:00\").")
     var sbatch: String = ""
 
+    @Flag(name: [.short, .long], help: "Do not print progress or the summary.")
+    var quiet = false
+
+    @Option(help: "Also write the summary (stats.json) to this file.")
+    var stats: String?
+
     @Option(help: .hidden)
     var task: String?
 
     func run() throws {
         try runReportingErrors {
-            var p = try Pipeline.load(pipeline, output: output, input: input)
-            if let workers { p.workers = max(1, workers) }
+            var p = try Pipeline.load(pipeline, output: output, inputs: input)
+            if let workers {
+                guard (1...1024).contains(workers) else { throw ThreshError(.usage, "--workers must be from 1 to 1024") }
+                p.workers = workers
+            }
+            let plan = try RunPlan(p)
             if dryRun {
-                print("pipeline \(pipeline): \(p.crawl.count) crawl files, \(p.references.count) reference sets, \(p.workers) workers, output \(p.output)")
-                for line in p.plan { print("  " + line) }
+                print("pipeline \(pipeline): \(p.datasets.map { "\($0.name) (\($0.role.rawValue), \($0.files.count) files)" }.joined(separator: ", ")); \(p.workers) workers; output \(p.output)")
+                for line in plan.description { print(line) }
                 return
             }
-            let runner = PipelineRunner(pipeline: p)
+            let runner = PipelineRunner(plan: plan)
+            let diagnostics = Diagnostics()
+            let warnings = Mutex<Void>(())
+            runner.warning = { error in warnings.withLock { _ in diagnostics.report(error) } }
             if let task {
-                // One task of a distributed run (what the Slurm jobs execute).
-                let parts = task.split(separator: ":")
-                guard let phase = PipelineRunner.Phase(rawValue: String(parts[0])) else { throw ThreshError(.usage, "unknown task '\(task)'") }
+                // One task of a distributed run (what the Slurm jobs execute): STEP or STEP:INDEX, or report.
                 try runner.prepare()
-                try runner.runTask(phase, index: parts.count > 1 ? Int(parts[1]) : nil)
+                if task == "report" { try runner.report(seconds: nil); return }
+                let parts = task.split(separator: ":", maxSplits: 1)
+                let step = try runner.step(named: String(parts[0]))
+                var index: Int?
+                if parts.count > 1 {
+                    guard let i = Int(parts[1]), i >= 0 else { throw ThreshError(.usage, "--task \(task): the index must be a whole number from 0") }
+                    index = i
+                }
+                try runner.runTask(step, index: index)
                 return
             }
             if executor == "slurm" {
@@ -63,48 +88,48 @@ struct Run: ParsableCommand {
                 slurm.sbatchArguments = sbatch.split(whereSeparator: \.isWhitespace).map(String.init)
                 slurm.inputs = input
                 let ids = try slurm.submit()
-                printError("thresh run: submitted Slurm jobs \(ids.joined(separator: ", ")) (extract array, train, filter array, dedup, shard); logs in \(p.output)/slurm")
+                printError("thresh run: submitted Slurm jobs \(ids.joined(separator: ", ")) (one per step, arrays for per-file steps); logs in \(p.output)/slurm")
                 guard wait else { return }
                 try slurm.wait(for: ids)
                 let summary = try runner.report(seconds: nil)
-                printSummary(runner, summary, p)
+                try finish(runner, summary)
                 return
             }
             guard executor == "local" else { throw ThreshError(.usage, "--executor is local or slurm") }
-            let progress = Progress()
-            let lineEvery = LineTicker()
-            runner.progress = { message in
-                if stderrIsTerminal { progress.update("run: \(message)") } else { lineEvery.print("thresh run: \(message)") }
+            let progress = Progress(quiet: quiet)
+            let started = monotonicSeconds()
+            runner.progress = { event in
+                let fraction = event.total > 1 || event.done > 0 ? Double(event.done) / Double(max(1, event.total)) : nil
+                let elapsed = max(1e-9, monotonicSeconds() - started)
+                let rate = event.bytesDone > 0 ? "\(format1(Double(event.bytesDone) / 1e6 / elapsed)) MB/s" : nil
+                progress.update("\(event.step): " + (event.total > 1 ? "\(event.done)/\(event.total) files, " : "") + event.message,
+                                fraction: fraction, rate: rate)
             }
             let summary = try runner.run()
             progress.clear()
-            printSummary(runner, summary, p)
+            try finish(runner, summary)
         }
     }
 
-    func printSummary(_ runner: PipelineRunner, _ summary: JSONObject, _ p: Pipeline) {
-        printError("stage       documents in   out   dropped   MB in   MB out   seconds")
-        var total = 0.0
-        for s in runner.statistics.values { total += s.seconds }
-        for name in ["warc", "extract", "train", "score", "sample", "dedup", "shard"] {
-            guard let s = runner.statistics[name] else { continue }
+    func finish(_ runner: PipelineRunner, _ summary: JSONObject) throws {
+        if let stats {
+            let out = try OutputFile(path: stats, compression: .none)
+            try out.write(JSONWriter.string(.object(summary)) + "\n")
+            try out.close()
+        }
+        guard !quiet else { return }
+        printError("stage                 documents in        out    dropped     MB in    MB out   seconds")
+        let total = runner.statistics.reduce(0.0) { $0 + $1.stats.seconds }
+        for (row, s) in runner.statistics {
             let share = total > 0 ? 100 * s.seconds / total : 0
-            printError("\(name.padding(10)) \(String(s.documentsIn).leftPad(14)) \(String(s.documentsOut).leftPad(5)) \(String(s.droppedTotal).leftPad(9)) \(format1(Double(s.bytesIn) / 1e6).leftPad(7)) \(format1(Double(s.bytesOut) / 1e6).leftPad(8)) \(format1(s.seconds).leftPad(9)) (\(format1(share))%)")
-            for (reason, n) in s.dropped.sorted(by: { $0.key < $1.key }) { printError("            dropped \(reason): \(n)") }
+            printError("\(row.padding(20)) \(String(s.documentsIn).leftPad(14)) \(String(s.documentsOut).leftPad(10)) \(String(s.droppedTotal).leftPad(10)) \(format1(Double(s.bytesIn) / 1e6).leftPad(9)) \(format1(Double(s.bytesOut) / 1e6).leftPad(9)) \(format1(s.seconds).leftPad(9)) (\(format1(share))%)")
+            for (reason, n) in s.dropped.sorted(by: { $0.key < $1.key }) { printError("                      dropped \(reason): \(n)") }
         }
+        if let sources = summary["sources"] { printSourceTable(["sources": sources]) }
         printError("done in \(format1(summary["seconds"]?.doubleValue ?? 0)) s")
-        printError("shards: \(summary["shards"]?.stringValue ?? "")")
-        printError("dedup report: \(summary["dedup_report"]?.stringValue ?? "")")
-        printError("statistics: \(p.output)/stats.json")
-    }
-}
-
-/// Prints at most one progress line every few seconds (for logs, where bars make no sense).
-final class LineTicker {
-    private var last = 0.0
-    func print(_ line: String) {
-        let now = monotonicSeconds()
-        if now - last >= 3 { last = now; printError(line) }
+        if let shards = summary["shards"]?.stringValue { printError("shards: \(shards)") }
+        if let report = summary["dedup_report"]?.stringValue { printError("dedup report: \(report)") }
+        printError("statistics: \(runner.pipeline.output)/stats.json")
     }
 }
 

@@ -21,30 +21,40 @@ struct ShardBuild: ParsableCommand {
             Tokenised sources are kept in OUT/work, so a rerun skips tokenising.
             """)
 
-    @Option(help: "The mix file (TOML).")
+    @Option(help: "The mix file (TOML): the shard options (budget-tokens, seed, …) and [[source]] tables.")
     var mix: String
 
     @Option(name: [.short, .customLong("output")], help: "Output directory.")
     var output: String
 
-    @Option(help: "The GPT-2 vocabulary directory or file.")
-    var vocabulary: String = defaultVocabulary
+    @Option(help: "The GPT-2 vocabulary directory or file (default: $THRESH_GPT2_VOCABULARY, the per-user cache, ../shared/data/tokenizer/gpt2).")
+    var vocabulary: String?
+
+    @Flag(name: [.short, .long], help: "Do not print progress or the summary.")
+    var quiet = false
 
     func run() throws {
         try runReportingErrors {
             let plan = try MixPlan.load(mix)
-            let sharder = try Sharder(plan: plan, vocabulary: vocabulary, output: output)
-            let progress = Progress()
+            let sharder = try Sharder(plan: plan, vocabulary: try VocabularyLocator.locate(explicit: vocabulary), output: output)
+            let progress = Progress(quiet: quiet)
             sharder.progress = { progress.update("shard: \($0)") }
             let manifest = try sharder.run()
             progress.clear()
+            guard !quiet else { return }
             let shards = manifest["shards"]?.arrayValue?.count ?? 0
             printError("shard: \(shards) shards in \(output) (manifest.json); tail dropped: \(manifest["dropped_tail_tokens"]?.intValue ?? 0) tokens")
-            for s in manifest["sources"]?.arrayValue ?? [] {
-                let o = s.objectValue ?? [:]
-                printError("  \(o["name"]?.stringValue ?? ""): weight \(format3(o["weight"]?.doubleValue ?? 0)), realised \(format3(o["realised_share"]?.doubleValue ?? 0)), \(format3(o["epochs"]?.doubleValue ?? 0)) epochs")
-            }
+            printSourceTable(manifest)
         }
+    }
+}
+
+/// Each source's documents, tokens, epochs and realised share, from a manifest.
+func printSourceTable(_ manifest: JSONObject) {
+    printError("source              documents      tokens   weight  realised  epochs")
+    for s in manifest["sources"]?.arrayValue ?? [] {
+        let o = s.objectValue ?? [:]
+        printError("\((o["name"]?.stringValue ?? "").padding(16)) \(String(o["documents"]?.intValue ?? 0).leftPad(12)) \(String(o["tokens_with_separators"]?.intValue ?? 0).leftPad(11)) \(format3(o["weight"]?.doubleValue ?? 0).leftPad(8)) \(format3(o["realised_share"]?.doubleValue ?? 0).leftPad(9)) \(format3(o["epochs"]?.doubleValue ?? 0).leftPad(7))")
     }
 }
 

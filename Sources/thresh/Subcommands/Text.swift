@@ -16,7 +16,9 @@ struct Text: ParsableCommand {
     @Option(help: "The 'source' field (default: the file's name).")
     var source: String?
 
-    @OptionGroup var options: StageOptions
+    @OptionGroup var outputArguments: OutputArguments
+
+    var options: StageOptions { outputArguments.options }
 
     func run() throws {
         try runReportingErrors {

@@ -28,63 +28,31 @@ struct WarcDocuments: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "documents",
         abstract: "Write one document per HTML or text response (WET conversion records give their text).",
-        discussion: """
+        usage: "thresh warc [documents] FILES… [OPTIONS]",
+        discussion: stageDiscussion("""
             Formats are recognised from content: WARC 1.0/1.1 (and 0.17/0.18), ARC, plain, gzip per record \
             or whole file, zstd (with a dictionary frame). Records are filtered by type, size, HTTP status and \
             media type before their payload is decoded. Malformed records are reported on stderr with file, \
             record and offset, counted, and skipped.
-            """)
+            """, WARCIngestOptions.schema))
 
-    @Argument(help: "Archive files ('-' is stdin).")
-    var inputs: [String]
-
-    @Option(help: "Record types that become documents (comma-separated).")
-    var types: String = "response,resource,conversion"
-
-    @Option(help: "Media types kept (comma-separated).")
-    var mime: String = "text/html,application/xhtml+xml,text/plain"
-
-    @Option(help: "HTTP statuses kept (comma-separated), or 'any'.")
-    var status: String = "200"
-
-    @Option(help: "The 'source' field of every document.")
-    var source: String = "cc"
-
-    @Flag(help: "Verify block and payload digests; failing records are dropped and counted.")
-    var verifyDigests = false
-
-    @OptionGroup var reader: ReaderOptions
-    @OptionGroup var options: StageOptions
-
-    func validate() throws {
-        if inputs.isEmpty { throw ValidationError("name at least one archive file ('-' for stdin)") }
-        if status != "any" && parsedStatuses == nil { throw ValidationError("--status takes comma-separated codes or 'any'") }
-    }
-
-    var parsedStatuses: Set<Int>? {
-        if status == "any" { return nil }
-        let codes = status.split(separator: ",").compactMap { Int($0.trimmingSpacesCLI()) }
-        return codes.isEmpty ? nil : Set(codes)
-    }
+    @Argument(parsing: .allUnrecognized, help: "Archive files ('-' is stdin) and the options below.")
+    var arguments: [String] = []
 
     func run() throws {
         try runReportingErrors {
-            var ingestOptions = WARCIngestOptions()
-            ingestOptions.recordTypes = Set(types.split(separator: ",").map { $0.trimmingSpacesCLI().lowercased() })
-            ingestOptions.mimeTypes = Set(mime.split(separator: ",").map { $0.trimmingSpacesCLI().lowercased() })
-            ingestOptions.statuses = parsedStatuses
-            ingestOptions.reader = reader.readerOptions
-            ingestOptions.verifyDigests = verifyDigests
-            ingestOptions.source = source
-            let ingest = WARCIngest(options: ingestOptions)
+            let parsed = try StageArguments(WARCIngestOptions.schema, arguments, defaultInputs: [])
+            guard !parsed.inputs.isEmpty else { throw ThreshError(.usage, "name at least one archive file ('-' for stdin)") }
+            let options = parsed.options
+            let ingest = WARCIngest(options: try WARCIngestOptions(parsed.values))
             let diagnostics = Diagnostics()
             ingest.onProblem = { diagnostics.report($0) }
             let writer = try DocumentWriter(path: options.output)
-            let progress = Progress()
-            for input in inputs {
+            let progress = Progress(quiet: options.quiet)
+            for (n, input) in parsed.inputs.enumerated() {
                 try ingest.process(path: input) { document in
                     try writer.write(document)
-                    progress.update("warc: \(input): \(writer.count) documents")
+                    progress.update("warc: \(input): \(writer.count) documents", fraction: Double(n) / Double(parsed.inputs.count))
                 }
             }
             progress.clear()

@@ -1,0 +1,26 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Named points where a test can stop the process as `kill -9` would, to prove that a run resumes to the same bytes
+/// from anywhere (`THRESH_KILL_AT=point`, or `point#N` for its N-th arrival). Without the variable nothing happens.
+public enum TestHooks {
+    nonisolated(unsafe) private static var arrivals = 0
+    private static let target: (name: String, arrival: Int)? = {
+        guard let raw = getenv("THRESH_KILL_AT") else { return nil }
+        let value = String(cString: raw)
+        let parts = value.split(separator: "#", maxSplits: 1)
+        guard let name = parts.first else { return nil }
+        return (String(name), parts.count > 1 ? Int(parts[1]) ?? 1 : 1)
+    }()
+
+    /// Kills the process with SIGKILL if the test asked to stop at `point`.
+    @inline(__always)
+    public static func reach(_ point: @autoclosure () -> String) {
+        guard let target else { return }
+        guard point() == target.name else { return }
+        // One process, one thread reaching a given point at a time in the tests that use this.
+        arrivals += 1
+        if arrivals == target.arrival { kill(getpid(), SIGKILL) }
+    }
+}
