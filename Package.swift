@@ -81,6 +81,7 @@ let package = Package(
         .testTarget(name: "ThreshDedupTests", dependencies: ["ThreshCore", "ThreshIO", "ThreshQuality", "ThreshDedup", "ThreshShards", "ThreshPipeline", "ThreshTestSupport"]),
         .testTarget(name: "ThreshShardsTests", dependencies: ["ThreshCore", "ThreshIO", "ThreshShards", "ThreshTestSupport"]),
         .testTarget(name: "ThreshCLITests", dependencies: ["ThreshCore", "ThreshIO", "ThreshTestSupport"]),
+        .testTarget(name: "ThreshPipelineTests", dependencies: ["ThreshCore", "ThreshIO", "ThreshDedup", "ThreshPipeline", "ThreshTestSupport"]),
     ]
 )
 

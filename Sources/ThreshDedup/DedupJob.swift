@@ -160,9 +160,10 @@ public final class DedupJob {
 
     /// Where each input's kept documents go: `kept/` and the input's path relative to the deepest directory all
     /// inputs share, so inputs with the same basename (`a/p.jsonl`, `b/p.jsonl`) never collide.
+    /// Reference inputs get no kept file (their slot holds an empty string) and take no part in the naming.
     public var keptPaths: [String] {
-        let names = Paths.distinctRelativeNames(inputs.map(\.path))
-        return names.map { output + "/kept/" + $0 }
+        var names = Paths.distinctRelativeNames(inputs.filter { !$0.isIndex }.map(\.path))[...]
+        return inputs.map { $0.isIndex ? "" : output + "/kept/" + names.removeFirst() }
     }
 
     /// The kept file of the input at `path` (nil for reference inputs, whose documents are never written).

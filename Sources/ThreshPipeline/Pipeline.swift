@@ -239,6 +239,18 @@ public struct Pipeline: Sendable {
             }
         }
         for (k, s) in stages.enumerated() {
+            // Rules between a stage's own options (a power of two, a family that fits the shingles, …), with the
+            // file, line and table of the stage.
+            do {
+                switch s.name {
+                case "warc": _ = try WARCIngestOptions(s.options)
+                case "quality-train": _ = try QualityTrainer.options(s.options)
+                case "dedup": _ = try DedupOptions(s.options)
+                default: break
+                }
+            } catch let e as ThreshError {
+                throw doc.error(e.message, at: at(s))
+            }
             switch s.name {
             case "score":
                 let trained = stages[..<k].contains { $0.name == "quality-train" }
