@@ -99,7 +99,7 @@ struct ShardTests {
 
     @Test func mixFileErrorsNameFileLineAndKey() throws {
         let dir = makeTemporaryDirectory()
-        try writeFile(dir + "/mix.toml", Array("budget_tokens = 1000\n[[source]]\nname = \"a\"\npath = \"nowhere\"\nweight = -1\n".utf8))
+        try writeFile(dir + "/mix.toml", Array("budget-tokens = 4096\n[[source]]\nname = \"a\"\npath = \"nowhere\"\nweight = -1\n".utf8))
         do {
             _ = try MixPlan.load(dir + "/mix.toml")
             Issue.record("expected an error")
