@@ -1,4 +1,4 @@
-public import ThreshCore
+import ThreshCore
 public import ThreshIO
 
 /// Builds dedup test corpora from real text: base documents cut from the given texts, plus edited copies planted

@@ -2,8 +2,8 @@
 import Glibc
 #endif
 public import ThreshCore
-public import ThreshIO
-public import ThreshQuality
+import ThreshIO
+import ThreshQuality
 
 /// How documents are compared and grouped.
 public struct DedupOptions: Sendable {

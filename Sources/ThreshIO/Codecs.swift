@@ -3,7 +3,7 @@ internal import CThreshZstd
 internal import CThreshDeflate
 internal import CThreshISAL
 internal import CThreshBrotli
-public import ThreshCore
+import ThreshCore
 
 /// What a streaming decoder did with one call: how much input it took, how much output it made, and whether
 /// the current member (gzip member, zstd frame) ended. "Needs more input" and "output full" are these

@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-public import ThreshCore
+import ThreshCore
 
 /// Something bytes are read from: a file, standard input, or a test's drip feed.
 public protocol ByteSource: AnyObject {

@@ -1,4 +1,4 @@
-public import ThreshCore
+import ThreshCore
 import ThreshIO
 import ThreshQuality
 import ThreshDedup

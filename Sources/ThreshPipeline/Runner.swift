@@ -157,23 +157,18 @@ public final class PipelineRunner: @unchecked Sendable {
         // Every document is hashed into features once, on the workers: the references, and the crawl into one cache
         // per fold (the scoring step reads those instead of hashing again).
         let todo = work.featurize.filter { job in !(job.trainCaches + [job.validationCache]).allSatisfy(Paths.exists) }
-        let hashed = Mutex<(documents: Int, bytes: Int64)>((0, 0))
         let features = work.options.features
         note(step, "hashing \(todo.count) files into features")
-        try parallel(todo.count) { [self] j in
+        try parallel(todo.count) { j in
             let job = todo[j]
             for c in job.trainCaches + [job.validationCache] { try Paths.makeDirectories(Paths.directory(of: c)) }
             let caches = try job.trainCaches.map { try FeatureCache(path: $0) }
             let validation = try FeatureCache(path: job.validationCache)
             let reader = try DocumentReader(path: job.input.path)
-            var documents = 0
-            var bytes: Int64 = 0
             TestHooks.reach("train:featurize")
             while let d = try reader.next() {
                 let v = features.vector(of: d.text)
                 let example = TrainingExample(indices: v.indices, values: v.values, label: job.label)
-                documents += 1
-                bytes += Int64(d.text.utf8.count)
                 if trainer.isValidation(source: d.source ?? job.dataset.name, id: d.id) {
                     try validation.append(example)
                 } else {
@@ -182,7 +177,6 @@ public final class PipelineRunner: @unchecked Sendable {
             }
             try validation.close()
             for c in caches { try c.close() }
-            hashed.withLock { $0.documents += documents; $0.bytes += bytes }
         }
         let missing = (0..<work.folds).filter { !Paths.exists(work.models[$0]) }
         let metrics = Mutex<[Int: ClassificationMetrics]>([:])

@@ -1,6 +1,6 @@
 public import ThreshCore
-public import ThreshIO
-public import ThreshWARC
+import ThreshIO
+import ThreshWARC
 
 /// The project's own sample data (Samples/): a small crawl and small reference corpora, generated from text
 /// written here (a phrase grammar over a few topics), deterministic for a seed. The crawl has articles,

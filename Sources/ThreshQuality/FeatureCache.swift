@@ -2,7 +2,7 @@
 import Glibc
 #endif
 public import ThreshCore
-public import ThreshIO
+import ThreshIO
 
 /// A compact on-disk cache of hashed examples, so training can make many passes over corpora larger than
 /// memory without tokenising again: per example, label (Float32), weight (Float32), term count (UInt32), then

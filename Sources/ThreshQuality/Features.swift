@@ -1,5 +1,5 @@
 import Foundation
-public import ThreshCore
+import ThreshCore
 
 /// Spark ML's `Tokenizer` followed by `HashingTF`: the features GPT-3's quality classifier used.
 ///

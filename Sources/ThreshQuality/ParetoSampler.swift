@@ -1,5 +1,5 @@
 import Foundation
-public import ThreshCore
+import ThreshCore
 
 /// GPT-3's keep rule: keep a document when a Lomax(α) draw exceeds `1 − score` (numpy's `pareto(α)`), i.e.
 /// with probability `(2 − score)^−α`. The draw comes from a uniform derived from (seed, source, id) alone, so

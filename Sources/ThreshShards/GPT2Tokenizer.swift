@@ -1,5 +1,5 @@
-public import ThreshCore
-public import ThreshIO
+import ThreshCore
+import ThreshIO
 
 /// GPT-2's byte-level BPE (tiktoken's `r50k_base` / `gpt2`), giving the ids tiktoken's `encode_ordinary` gives.
 ///

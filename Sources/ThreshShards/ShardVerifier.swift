@@ -1,5 +1,5 @@
-public import ThreshCore
-public import ThreshIO
+import ThreshCore
+import ThreshIO
 
 /// `thresh shard verify`: rereads every shard and checks it against the manifest (sizes, token and sequence
 /// counts, the Megatron index, the text shards, and every sha256).

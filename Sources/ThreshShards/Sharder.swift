@@ -4,7 +4,7 @@ import Glibc
 import Dispatch
 import Synchronization
 public import ThreshCore
-public import ThreshIO
+import ThreshIO
 
 /// A source of the mix: documents, and its share of the tokens.
 public struct MixSource: Sendable {

@@ -1,4 +1,4 @@
-public import ThreshCore
+import ThreshCore
 
 /// Sort-friendly URL keys (SURT), as the `surt` library used by pywb and the Wayback Machine makes them:
 /// scheme dropped, host lowercased with `www.` removed and its labels reversed, default port removed,

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-public import ThreshCore
+import ThreshCore
 
 /// Which character encoding a page is in, and how that was found.
 public struct CharsetDecision: Sendable, Equatable {

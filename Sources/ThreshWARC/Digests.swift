@@ -1,4 +1,4 @@
-public import ThreshCore
+import ThreshCore
 
 /// Verifies WARC-Block-Digest and WARC-Payload-Digest the way `warcio check` does: the block digest over
 /// the whole block, the payload digest over the block after the HTTP head (for HTTP records) or the whole

@@ -1,5 +1,5 @@
-public import ThreshCore
-public import ThreshIO
+import ThreshCore
+import ThreshIO
 
 /// The head of an HTTP message stored in a WARC block: first line and header fields.
 public struct HTTPHead: Sendable {

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 public import ThreshCore
-public import ThreshIO
+import ThreshIO
 
 /// Options of `thresh warc`: which records become documents, and the reader's limits.
 public struct WARCIngestOptions: Sendable {

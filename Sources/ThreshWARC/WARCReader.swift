@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-public import ThreshCore
+import ThreshCore
 public import ThreshIO
 
 /// Reads records from a WARC (1.0, 1.1, and the 0.17/0.18 drafts) or ARC file, plain, gzip (per record or

@@ -1,5 +1,5 @@
-public import ThreshCore
-public import ThreshIO
+import ThreshCore
+import ThreshIO
 
 /// Writes WARC/1.1 records, each its own gzip member (the Common Crawl layout), or plain.
 /// Used by the sample generator and by tests that need archives with known content.
