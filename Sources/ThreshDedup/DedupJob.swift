@@ -193,7 +193,7 @@ public final class DedupJob {
             try out.write(fingerprint)
             try out.close()
         }
-        try makeDirectory(output + "/kept")
+        try Paths.makeDirectories(output + "/kept")
         try phase("signatures") { try signatures() }
         if keys.isEmpty { try loadMeta() }
         try phase("candidates") { try candidates() }
@@ -530,10 +530,6 @@ public final class DedupJob {
         try stats.write(JSONWriter.string(.object(o)) + "\n")
         try stats.close()
     }
-}
-
-func makeDirectory(_ path: String) throws {
-    if mkdir(path, 0o755) != 0 && errno != EEXIST { throw ThreshError(.io, "cannot create directory: \(errnoString())", file: path) }
 }
 
 /// Shingle sets by document number, read back from the phase-1 files through a read-only memory map (the

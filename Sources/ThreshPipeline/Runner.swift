@@ -239,9 +239,7 @@ public final class PipelineRunner: @unchecked Sendable {
             // Each job's time share, for the summary (the jobs overlap on the workers).
             for job in todo {
                 let o = try readJSONFile(job.statsPath).objectValue ?? [:]
-                var s = StageStatistics(json: ["stage": .string("dedup")])!
-                s.seconds = seconds * Double(job.inputs.count) / Double(total)
-                try writeStatistics([dedupRow(o, seconds: s.seconds)], to: job.output + "/row.json")
+                try writeStatistics([dedupRow(o, seconds: seconds * Double(job.inputs.count) / Double(total))], to: job.output + "/row.json")
             }
         }
     }

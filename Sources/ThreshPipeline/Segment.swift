@@ -128,7 +128,6 @@ struct SegmentExecutor {
 /// k+1 (cross-fitting; scoring a model's own training negatives would mostly measure memorisation). When the
 /// training step hashed these very documents, their features are read back from its caches instead of hashed again.
 struct CrossFittedScoreStage: DocumentStage {
-    let stages: [QualityScoreStage]
     let trainer: QualityTrainer
     let folds: Int
     let dataset: String
@@ -139,8 +138,7 @@ struct CrossFittedScoreStage: DocumentStage {
     private var scorers: [QualityScoreStage]
 
     init(models: [QualityModel], training: TrainingWork, dataset: String, cachedFrom job: TrainingWork.Featurize?) throws {
-        stages = models.map { QualityScoreStage(model: $0) }
-        scorers = stages
+        scorers = models.map { QualityScoreStage(model: $0) }
         trainer = QualityTrainer(options: training.options)
         folds = training.folds
         self.dataset = dataset

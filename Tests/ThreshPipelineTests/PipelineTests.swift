@@ -92,7 +92,7 @@ struct Workspace {
             guard name.hasPrefix("shards/") && !name.contains("/work/") || name.hasPrefix("work/") && name.hasSuffix(".jsonl.zst") && !name.contains("dedup") else { continue }
             guard !base.contains(".tmp-"), !base.hasSuffix(".stats.json") else { continue }
             var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: output + "/" + name, isDirectory: &isDirectory)
+            _ = FileManager.default.fileExists(atPath: output + "/" + name, isDirectory: &isDirectory)
             if !isDirectory.boolValue { files[name] = try readFile(output + "/" + name) }
         }
         for kept in try keptFiles(in: output) { files[String(kept.dropFirst(output.count))] = try readFile(kept) }
