@@ -24,6 +24,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // Slurm's commands (sbatch, squeue, scontrol) run as child processes with stdout and stderr apart; no Foundation.
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2", traits: []),
     ],
     targets: [
         // C shims: each includes one system library's header and adds what Swift cannot import (macros).
@@ -63,7 +65,10 @@ let package = Package(
         .target(name: "ThreshQuality", dependencies: ["ThreshCore", "ThreshIO"]),
         .target(name: "ThreshDedup", dependencies: ["ThreshCore", "ThreshIO", "ThreshQuality", "CThreshKernels"]),
         .target(name: "ThreshShards", dependencies: ["ThreshCore", "ThreshIO"]),
-        .target(name: "ThreshPipeline", dependencies: ["ThreshCore", "ThreshIO", "ThreshWARC", "ThreshExtract", "ThreshQuality", "ThreshDedup", "ThreshShards"]),
+        .target(name: "ThreshPipeline", dependencies: [
+            "ThreshCore", "ThreshIO", "ThreshWARC", "ThreshExtract", "ThreshQuality", "ThreshDedup", "ThreshShards",
+            .product(name: "Subprocess", package: "swift-subprocess"),
+        ]),
         .executableTarget(
             name: "thresh",
             dependencies: [

@@ -120,6 +120,8 @@ public final class DecompressingReader {
     /// Called before each read of the underlying file, which may block on a pipe: stages flush their output
     /// here, so a pipeline's documents flow on while a slow producer is still working.
     public var beforeRead: (() -> Void)?
+    /// Bytes read from the file itself (compressed), for progress against the file's size.
+    public var fileBytesRead: Int64 { file.position }
 
     /// Opens `path` (or `-`) and detects its compression.
     public init(path: String, bufferSize: Int = 1 << 20) throws {
@@ -212,6 +214,8 @@ public final class LineReader {
     public private(set) var lineNumber = 0
     /// Bytes of input consumed (decompressed).
     public private(set) var bytesRead: Int64 = 0
+    /// Bytes read from the file itself (compressed), for progress against the file's size.
+    public var fileBytesRead: Int64 { reader.fileBytesRead }
     /// Longest line accepted, so one corrupt file cannot exhaust memory.
     public let maximumLineLength: Int
 

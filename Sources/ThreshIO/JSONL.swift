@@ -28,6 +28,8 @@ public final class DocumentReader {
     }
     /// Decompressed bytes consumed so far.
     public var bytesRead: Int64 { lines.bytesRead }
+    /// Bytes read from the file itself (compressed), for progress against the file's size.
+    public var fileBytesRead: Int64 { lines.fileBytesRead }
 
     public init(path: String, onError: OnError = .fail) throws {
         lines = LineReader(try DecompressingReader(path: path))

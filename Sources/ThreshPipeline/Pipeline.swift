@@ -19,33 +19,67 @@ public enum StageKind: Sendable {
     case barrier
 }
 
-/// A stage the runner knows: its name (`use = "…"`), its kind, and its options schema (the same one its command's
-/// flags come from, plus any option that only makes sense inside a pipeline).
+/// A stage the runner knows: its name (`use = "…"`), its kind, its options schema (the same one its command's
+/// flags come from, plus any option that only makes sense inside a pipeline), the rules between its own options,
+/// and, for a per-document stage, how to make it for one task. A new stage is one entry of `StageType.all`: the
+/// planner, the fused executor, `--dry-run`, the summary and `thresh run --help` need no other change.
 public struct StageType: Sendable {
     public let name: String
     public let kind: StageKind
     public let schema: OptionsSchema
     public let summary: String
+    /// Checks the rules between the stage's own options that a schema cannot say (a power of two, a family that fits
+    /// the shingles, …); the pipeline reports a failure with the file, line and table of the stage.
+    let validate: @Sendable (OptionValues) throws -> Void
+    /// Makes the stage for one task of a fused step (nil for sources and barriers, which the runner drives).
+    let make: (@Sendable (StageContext) throws -> any DocumentStage)?
+
+    init(name: String, kind: StageKind, schema: OptionsSchema, summary: String,
+         validate: @escaping @Sendable (OptionValues) throws -> Void = { _ in },
+         make: (@Sendable (StageContext) throws -> any DocumentStage)? = nil) {
+        self.name = name
+        self.kind = kind
+        self.schema = schema
+        self.summary = summary
+        self.validate = validate
+        self.make = make
+        precondition((kind == .perDocument) == (make != nil), "stage \(name): a per-document stage, and only one, has a maker")
+    }
 
     /// Every stage a pipeline file can use.
     public static let all: [StageType] = [
-        StageType(name: "warc", kind: .source, schema: WARCIngestOptions.schema, summary: "WARC/ARC records → documents (HTTP decoded, UTF-8)"),
-        StageType(name: "extract", kind: .perDocument, schema: ExtractOptions.schema, summary: "HTML → main text"),
+        StageType(name: "warc", kind: .source, schema: WARCIngestOptions.schema, summary: "WARC/ARC records → documents (HTTP decoded, UTF-8)",
+                  validate: { _ = try WARCIngestOptions($0) }),
+        StageType(name: "extract", kind: .perDocument, schema: ExtractOptions.schema, summary: "HTML → main text",
+                  make: { ExtractStage(options: ExtractOptions($0.options)) }),
         StageType(name: "score", kind: .perDocument, schema: QualityScoreStage.schema,
-                  summary: "attrs.quality from a quality model (the quality-train stage's, cross-fitted)"),
-        StageType(name: "sample", kind: .perDocument, schema: ParetoSampler.schema, summary: "GPT-3's Pareto keep rule on attrs.quality"),
-        StageType(name: "tokenize", kind: .perDocument, schema: TokenizeStage.schema, summary: "attrs.tokens (GPT-2)"),
+                  summary: "attrs.quality from a quality model (the quality-train stage's, cross-fitted)",
+                  make: { try $0.makeScoreStage() }),
+        StageType(name: "sample", kind: .perDocument, schema: ParetoSampler.schema, summary: "GPT-3's Pareto keep rule on attrs.quality",
+                  make: { ParetoSampleStage(sampler: ParetoSampler($0.options), scoreField: $0.options.string("score-field")) }),
+        StageType(name: "tokenize", kind: .perDocument, schema: TokenizeStage.schema, summary: "attrs.tokens (GPT-2)",
+                  make: { context in
+                      let vocabulary = try VocabularyLocator.locate(explicit: context.pipeline.vocabulary, besideFile: context.pipeline.file)
+                      return TokenizeStage(tokenizer: try GPT2Tokenizer(path: vocabulary), writeIDs: context.options.bool("ids"))
+                  }),
         StageType(name: "quality-train", kind: .barrier, schema: QualityTrainer.schema.adding([
             OptionSpec("folds", .integer(min: 1, max: 16), default: .integer(2),
                        help: "cross-fitting: the crawl is split in this many folds by id; each fold's documents are scored by a model that did not see them"),
-        ]), summary: "train the quality model: reference datasets (positive) against crawl datasets (negative)"),
+        ]), summary: "train the quality model: reference datasets (positive) against crawl datasets (negative)",
+                  validate: { _ = try QualityTrainer.options($0) }),
         StageType(name: "dedup", kind: .barrier, schema: DedupOptions.schema.adding([
             OptionSpec("against-references", .flag, default: .flag(true),
                        help: "also remove documents of crawl datasets that duplicate documents of the reference datasets"),
-        ]), summary: "near-duplicate removal within each dataset (MinHashLSH, verified)"),
+        ]), summary: "near-duplicate removal within each dataset (MinHashLSH, verified)",
+                  validate: { _ = try DedupOptions($0) }),
         StageType(name: "shard", kind: .barrier, schema: MixPlan.schema.adding([
             OptionSpec("vocabulary", .text, help: "the GPT-2 vocabulary (default: found as 'thresh tokenize' finds it)"),
-        ]), summary: "GPT-2 tokens, token-weighted mixing with epochs, packed training shards"),
+        ]), summary: "GPT-2 tokens, token-weighted mixing with epochs, packed training shards",
+                  validate: { values in
+                      var mix = MixPlan(sources: [], budgetTokens: 1)
+                      mix.apply(values)
+                      try mix.check()
+                  }),
     ]
 
     public static func named(_ name: String) -> StageType? { all.first { $0.name == name } }
@@ -239,17 +273,13 @@ public struct Pipeline: Sendable {
             }
         }
         for (k, s) in stages.enumerated() {
-            // Rules between a stage's own options (a power of two, a family that fits the shingles, …), with the
-            // file, line and table of the stage.
+            // Rules between a stage's own options, with the file, line and table of the stage.
             do {
-                switch s.name {
-                case "warc": _ = try WARCIngestOptions(s.options)
-                case "quality-train": _ = try QualityTrainer.options(s.options)
-                case "dedup": _ = try DedupOptions(s.options)
-                default: break
-                }
+                try s.type.validate(s.options)
             } catch let e as ThreshError {
-                throw doc.error(e.message, at: at(s))
+                // Point at the line of the option the message names, when the table sets it.
+                let key = s.type.schema.options.map(\.key).first { e.message.contains($0) && doc.lines[at(s) + "." + $0] != nil }
+                throw doc.error(e.message, at: key.map { at(s) + "." + $0 } ?? at(s))
             }
             switch s.name {
             case "score":
@@ -267,9 +297,6 @@ public struct Pipeline: Sendable {
                 for name in s.datasets where datasets.first(where: { $0.name == name })?.weight == nil {
                     throw doc.error("dataset '\(name)' needs a weight (its share of the training tokens) for the shard stage", at: at(s))
                 }
-                var mix = MixPlan(sources: [], budgetTokens: 1)
-                mix.apply(s.options)
-                do { try mix.check() } catch let e as ThreshError { throw doc.error(e.message, at: at(s) + ".budget-tokens") }
             default: break
             }
         }

@@ -278,17 +278,8 @@ public final class PipelineRunner: @unchecked Sendable {
         let manifest = try sharder.run()
         try Paths.removeTree(work.output)
         guard rename(building, work.output) == 0 else { throw ThreshError(.io, "cannot rename into place: \(errnoString())", file: work.output) }
-        var s = StageStatistics(stage: "shard")
-        for source in manifest["sources"]?.arrayValue ?? [] {
-            let o = source.objectValue ?? [:]
-            s.documentsIn += o["documents"]?.intValue ?? 0
-            s.documentsOut += o["documents_drawn"]?.intValue ?? 0
-            s.count("tokens", o["tokens_emitted"]?.intValue ?? 0)
-        }
-        s.bytesIn = work.plan.sources.flatMap(\.files).reduce(Int64(0)) { $0 + Paths.size(of: $1) }
-        for shard in manifest["shards"]?.arrayValue ?? [] { s.bytesOut += Int64(shard.objectValue?["tokens"]?.intValue ?? 0) * 2 }
-        s.count("dropped-tail-tokens", manifest["dropped_tail_tokens"]?.intValue ?? 0)
-        s.seconds = monotonicSeconds() - started
+        let s = StageStatistics(shardManifest: manifest, inputBytes: work.plan.sources.flatMap(\.files).reduce(Int64(0)) { $0 + Paths.size(of: $1) },
+                                seconds: monotonicSeconds() - started)
         try writeStatistics([s], to: work.statsPath)
     }
 

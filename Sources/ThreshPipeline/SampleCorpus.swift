@@ -84,7 +84,7 @@ public struct SampleCorpus {
     public func write(to directory: String) throws -> JSONObject {
         var r = Random(state: seed)
         for d in [directory, directory + "/crawl", directory + "/reference", directory + "/reference/webtext",
-                  directory + "/reference/books", directory + "/reference/wikipedia"] { try makeDirectoryIfMissing(d) }
+                  directory + "/reference/books", directory + "/reference/wikipedia"] { try Paths.makeDirectories(d) }
         // Reference corpora.
         var references: [String: [String]] = [:]
         for (style, count) in [("webtext", 160), ("books", 40), ("wikipedia", 90)] {
@@ -178,14 +178,6 @@ public struct SampleCorpus {
 }
 
 func format2(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
-
-/// Creates a directory and its missing parents.
-func makeDirectoryIfMissing(_ path: String) throws {
-    var info = stat()
-    if stat(path, &info) == 0 { return }
-    if let slash = path.lastIndex(of: "/"), slash != path.startIndex { try makeDirectoryIfMissing(String(path[..<slash])) }
-    if mkdir(path, 0o755) != 0 && errno != EEXIST { throw ThreshError(.io, "cannot create directory: \(errnoString())", file: path) }
-}
 
 extension String {
     func replacingAll(_ a: String, _ b: String) -> String { split(separator: Character(a), omittingEmptySubsequences: false).joined(separator: b) }

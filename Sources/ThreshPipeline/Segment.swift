@@ -28,7 +28,10 @@ struct SegmentExecutor {
         try Paths.makeDirectories(Paths.directory(of: task.output.path))
         var chain = task.stages
         let warc = chain.first?.name == "warc" ? chain.removeFirst() : nil
-        let boxes = try chain.enumerated().map { k, s in StageBox(try makeStage(s, first: k == 0 && warc == nil)) }
+        let boxes = try chain.enumerated().map { k, s in
+            guard let make = s.type.make else { throw ThreshError(.config, "stage '\(s.name)' at stage[\(s.index)] cannot run inside a fused step") }
+            return StageBox(try make(StageContext(options: s.options, stage: s, task: task, runner: runner, readsTaskInput: k == 0 && warc == nil)))
+        }
         let writer = try DocumentWriter(path: task.output.path, compression: .fastestFromName)
         let started = monotonicSeconds()
         var written = 0
@@ -99,28 +102,29 @@ struct SegmentExecutor {
         }
         try writeStatistics(stats, to: task.statsPath)
     }
+}
 
-    /// The stage a pipeline table describes, ready to process documents of this task.
-    private func makeStage(_ s: PipelineStage, first: Bool) throws -> any DocumentStage {
-        switch s.name {
-        case "extract":
-            return ExtractStage(options: ExtractOptions(s.options))
-        case "sample":
-            return ParetoSampleStage(sampler: ParetoSampler(s.options), scoreField: s.options.string("score-field"))
-        case "tokenize":
-            let vocabulary = try VocabularyLocator.locate(explicit: runner.pipeline.vocabulary, besideFile: runner.pipeline.file)
-            return TokenizeStage(tokenizer: try GPT2Tokenizer(path: vocabulary), writeIDs: s.options.bool("ids"))
-        case "score":
-            if let path = s.options.optionalString("model") {
-                return QualityScoreStage(model: try QualityModel(json: try readJSONFile(path), file: path))
-            }
-            guard let training = task.training else { throw ThreshError(.config, "score at stage[\(s.index)] has no model") }
-            // The features of exactly these documents were hashed by the training step when it read this file.
-            let job = first ? training.featurize.first { $0.input == task.input } : nil
-            return try CrossFittedScoreStage(models: runner.models(of: training), training: training, dataset: task.dataset.name, cachedFrom: job)
-        default:
-            throw ThreshError(.config, "stage '\(s.name)' at stage[\(s.index)] cannot run inside a fused step")
+/// What a per-document stage is made from for one task: its options, and the run around it (the pipeline file, the
+/// models a training step made, whether it reads the task's input file directly).
+struct StageContext {
+    let options: OptionValues
+    let stage: PipelineStage
+    let task: SegmentTask
+    let runner: PipelineRunner
+    /// Whether the stage is the first of the chain, reading the task's input file as it is (no source stage before).
+    let readsTaskInput: Bool
+
+    var pipeline: Pipeline { runner.pipeline }
+
+    /// The score stage: a given model, or the models of the quality-train step before it (cross-fitted).
+    func makeScoreStage() throws -> any DocumentStage {
+        if let path = options.optionalString("model") {
+            return QualityScoreStage(model: try QualityModel(json: try readJSONFile(path), file: path))
         }
+        guard let training = task.training else { throw ThreshError(.config, "score at stage[\(stage.index)] has no model") }
+        // The features of exactly these documents were hashed by the training step when it read this file.
+        let job = readsTaskInput ? training.featurize.first { $0.input == task.input } : nil
+        return try CrossFittedScoreStage(models: runner.models(of: training), training: training, dataset: task.dataset.name, cachedFrom: job)
     }
 }
 

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import ThreshCore
 import ThreshIO
+import Subprocess
 
 /// Runs a pipeline as Slurm jobs over a shared directory: one job array per per-file phase and one job per
 /// all-to-all phase, chained by `afterok` dependencies. Each job runs the same task code as the local executor
@@ -32,71 +33,74 @@ public struct SlurmExecutor {
         String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    static func absolute(_ path: String) -> String {
-        if path.hasPrefix("/") { return path }
-        var buffer = [CChar](repeating: 0, count: 4096)
-        guard getcwd(&buffer, buffer.count) != nil else { return path }
-        return Self.string(buffer) + "/" + path
-    }
+    /// The most a Slurm command may print on either stream before it counts as failed (job ids and states are short).
+    static let commandOutputLimit = 1 << 20
 
-    /// Runs a shell command and returns its standard output (trimmed); throws with its output on failure.
-    static func shell(_ command: String) throws -> String {
-        guard let pipe = popen(command + " 2>&1", "r") else { throw ThreshError(.io, "cannot run: \(command)") }
-        var output = ""
-        var buffer = [CChar](repeating: 0, count: 4096)
-        while fgets(&buffer, Int32(buffer.count), pipe) != nil { output += Self.string(buffer) }
-        let status = pclose(pipe)
-        let trimmed = output.split(whereSeparator: \.isNewline).joined(separator: "\n")
-        guard status == 0 else { throw ThreshError(.slurm, "'\(command)' failed: \(trimmed)") }
-        return trimmed
+    /// Runs a Slurm command (found on PATH) with its arguments as given, no shell between; returns its standard
+    /// output trimmed. Its standard error is kept apart (a warning from sbatch never mixes into the job id) and
+    /// quoted in the error when the command fails.
+    /// - Throws: `.slurm` naming the command, its exit status and what it printed on stderr.
+    static func command(_ name: String, _ arguments: [String]) async throws -> String {
+        let result: ExecutionResult<Void, StringOutput<UTF8>, StringOutput<UTF8>>
+        do {
+            result = try await Subprocess.run(.name(name), arguments: Arguments(arguments),
+                                              output: .string(limit: commandOutputLimit), error: .string(limit: commandOutputLimit))
+        } catch {
+            throw ThreshError(.slurm, "cannot run \(name): \(error) (is Slurm installed and on PATH?)", underlying: error)
+        }
+        let output = result.standardOutput.trimmingCharacters()
+        guard result.terminationStatus.isSuccess else {
+            let stderr = result.standardError.trimmingCharacters()
+            throw ThreshError(.slurm, "'\(([name] + arguments).joined(separator: " "))' failed (\(result.terminationStatus)): \(stderr.isEmpty ? output : stderr)")
+        }
+        return output
     }
 
     static func quote(_ s: String) -> String { "'" + s.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'" }
 
     /// Submits the job chain: one job array per fused step (a task per file), one job per barrier, then the report;
     /// returns the job ids in order.
-    public func submit() throws -> [String] {
+    public func submit() async throws -> [String] {
         try runner.prepare()
-        let output = Self.absolute(runner.pipeline.output)
+        let output = Paths.absolute(runner.pipeline.output)
         let logs = output + "/slurm"
-        try makeDirectoryIfMissing(logs)
+        try Paths.makeDirectories(logs)
         // Paths stay as the user gave them and the jobs start in this directory (--chdir), so every output, including
         // the `warc_file` recorded in each document, is the same bytes as a local run's.
         let command = "\(Self.quote(Self.binary)) run \(Self.quote(pipelinePath)) -o \(Self.quote(runner.pipeline.output))"
             + (inputs.isEmpty ? "" : " --input " + inputs.map(Self.quote).joined(separator: " "))
-        let extra = sbatchArguments.map(Self.quote).joined(separator: " ")
         var ids: [String] = []
-        func sbatch(_ name: String, array: Int?, tasks: String) throws {
-            var args = "sbatch --parsable --job-name=thresh-\(name) --chdir=\(Self.quote(Self.absolute("."))) \(extra)"
-            if let array { args += " --array=0-\(array - 1) -o \(Self.quote(logs + "/\(name)-%a.out"))" } else { args += " -o \(Self.quote(logs + "/\(name).out"))" }
-            if let last = ids.last { args += " --dependency=afterok:\(last) --kill-on-invalid-dep=yes" }
+        func sbatch(_ name: String, array: Int?, tasks: String) async throws {
+            var args = ["--parsable", "--job-name=thresh-\(name)", "--chdir=\(Paths.absolute("."))"] + sbatchArguments
+            if let array { args += ["--array=0-\(array - 1)", "--output=\(logs)/\(name)-%a.out"] } else { args += ["--output=\(logs)/\(name).out"] }
+            if let last = ids.last { args += ["--dependency=afterok:\(last)", "--kill-on-invalid-dep=yes"] }
             // --parsable prints "ID" or "ID;CLUSTER".
-            let id = try Self.shell(args + " --wrap " + Self.quote(tasks))
+            let id = try await Self.command("sbatch", args + ["--wrap", tasks])
             ids.append(String(id.split(separator: ";").first ?? Substring(id)).trimmingCharacters())
         }
         for step in runner.plan.steps {
             let name = PlanStep.directoryName(step.number, step.name)
             if case .segment(let tasks) = step.work {
                 guard !tasks.isEmpty else { continue }
-                try sbatch(name, array: tasks.count, tasks: "\(command) --task \(step.number):$SLURM_ARRAY_TASK_ID")
+                try await sbatch(name, array: tasks.count, tasks: "\(command) --task \(step.number):$SLURM_ARRAY_TASK_ID")
             } else {
-                try sbatch(name, array: nil, tasks: "\(command) --task \(step.number)")
+                try await sbatch(name, array: nil, tasks: "\(command) --task \(step.number)")
             }
         }
-        try sbatch("report", array: nil, tasks: "\(command) --task report")
+        try await sbatch("report", array: nil, tasks: "\(command) --task report")
         return ids
     }
 
     /// Waits until the jobs have left the queue; throws unless the last one completed.
-    public func wait(for ids: [String], pollSeconds: Double = 1) throws {
+    public func wait(for ids: [String], pollSeconds: Double = 1) async throws {
         let list = ids.joined(separator: ",")
         while true {
-            let queued = try Self.shell("squeue -h -j \(list) -t PD,CF,R,CG,S -o %i")
+            let queued = try await Self.command("squeue", ["-h", "-j", list, "-t", "PD,CF,R,CG,S", "-o", "%i"])
             if queued.isEmpty { break }
-            usleep(UInt32(pollSeconds * 1_000_000))
+            try await Task.sleep(for: .milliseconds(Int(pollSeconds * 1000)))
         }
         guard let last = ids.last else { return }
-        let state = try Self.shell("scontrol show job -o \(last)")
+        let state = try await Self.command("scontrol", ["show", "job", "-o", last])
         guard state.contains("JobState=COMPLETED") else {
             throw ThreshError(.slurm, "the last job (\(last)) did not complete: \(state.prefix(300)); logs in \(runner.pipeline.output)/slurm")
         }

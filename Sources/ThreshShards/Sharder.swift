@@ -179,8 +179,7 @@ public final class Sharder {
     /// Runs everything and returns the manifest.
     @discardableResult
     public func run() throws -> JSONObject {
-        try makeDirectoryIfNeeded(output)
-        try makeDirectoryIfNeeded(output + "/work")
+        try Paths.makeDirectories(output + "/work")
         var sources: [TokenizedSource] = []
         var planSources: [MixSource] = []
         for s in plan.sources {
@@ -328,10 +327,6 @@ public final class Sharder {
         guard fd >= 0 else { throw ThreshError(.io, "cannot open", file: tokensPath) }
         return TokenizedSource(name: source.name, offsets: offsets, fd: fd)
     }
-}
-
-func makeDirectoryIfNeeded(_ path: String) throws {
-    if mkdir(path, 0o755) != 0 && errno != EEXIST { throw ThreshError(.io, "cannot create directory: \(errnoString())", file: path) }
 }
 
 /// Document order of one source across epochs: each epoch a permutation seeded by (seed, source, epoch).
@@ -509,5 +504,23 @@ public enum MegatronIndex {
         for i in 0..<sequences { put64(UInt64(i * length * 2)) }
         for i in 0...sequences { put64(UInt64(i)) }
         return out
+    }
+}
+
+extension StageStatistics {
+    /// The summary row of a shard build, from its manifest: documents read and drawn (epochs included), tokens
+    /// emitted, the tail dropped, and the token bytes written (two per token).
+    public init(shardManifest manifest: JSONObject, inputBytes: Int64, seconds: Double) {
+        self.init(stage: "shard")
+        for source in manifest["sources"]?.arrayValue ?? [] {
+            let o = source.objectValue ?? [:]
+            documentsIn += o["documents"]?.intValue ?? 0
+            documentsOut += o["documents_drawn"]?.intValue ?? 0
+            count("tokens", o["tokens_emitted"]?.intValue ?? 0)
+        }
+        bytesIn = inputBytes
+        for shard in manifest["shards"]?.arrayValue ?? [] { bytesOut += Int64(shard.objectValue?["tokens"]?.intValue ?? 0) * 2 }
+        count("dropped-tail-tokens", manifest["dropped_tail_tokens"]?.intValue ?? 0)
+        self.seconds = seconds
     }
 }

@@ -48,6 +48,21 @@ struct OutputArguments: ParsableArguments {
     var options: StageOptions { StageOptions(output: output, stats: stats, quiet: quiet) }
 }
 
+/// `--stats` and `-q` for commands that write no documents (indexes, checks, reports, training, shards): the same
+/// two flags as every stage command, so that every command can be silenced and can leave its counters in a file.
+struct SummaryArguments: ParsableArguments {
+    @Option(help: "Write the statistics summary as JSON to this file.")
+    var stats: String?
+
+    @Flag(name: [.short, .long], help: "Do not print progress or the summary.")
+    var quiet = false
+
+    var options: StageOptions { StageOptions(output: "-", stats: stats, quiet: quiet) }
+
+    /// Prints the summary (unless quiet) and writes it where `--stats` says.
+    func finish(_ statistics: [StageStatistics]) throws { try finishStatistics(statistics, options: options) }
+}
+
 /// The options every stage's summary needs.
 struct StageOptions {
     var output: String = "-"
@@ -85,18 +100,60 @@ final class Diagnostics: @unchecked Sendable {
 /// Reads the documents of `inputs` in order and hands each to `body`. Before a read that may block, `writer` is
 /// flushed, so a consumer further down a pipe is never kept waiting for output already made. Invalid lines fail or
 /// are skipped per `onError` (skipped ones go to `diagnostics`); returns how many were skipped, for the statistics.
+/// `progress` is told after each document the share of the input files' bytes read so far (nil for standard input).
 @discardableResult
 func forEachDocument(in inputs: [String], onError: OnError = .fail, flushing writer: DocumentWriter?,
-                     diagnostics: Diagnostics? = nil, _ body: (Document) throws -> Void) throws -> Int {
+                     diagnostics: Diagnostics? = nil, progress: (_ fraction: Double?, _ bytesRead: Int64) -> Void = { _, _ in },
+                     _ body: (Document) throws -> Void) throws -> Int {
     var skipped = 0
+    // Input sizes, for a percentage: unknown when any input is a pipe.
+    let sizes = inputs.map { $0 == "-" ? nil : Optional(Paths.size(of: $0)) }
+    let total = sizes.contains { $0 == nil } ? nil : sizes.reduce(Int64(0)) { $0 + ($1 ?? 0) }
+    var finished: Int64 = 0
     for input in inputs {
         let reader = try DocumentReader(path: input, onError: onError)
         if let diagnostics { reader.reportSkipped = { diagnostics.report($0) } }
         if let writer { reader.beforeRead = { try? writer.flush() } }
-        while let document = try reader.next() { try body(document) }
+        while let document = try reader.next() {
+            try body(document)
+            let read = finished + reader.fileBytesRead
+            progress(total.map { Double(read) / Double(max(1, $0)) }, read)
+        }
+        finished += reader.fileBytesRead
         skipped += reader.skipped
     }
     return skipped
+}
+
+/// Runs a per-document stage command: the documents of the inputs through `stage` into `-o` (or nowhere, when
+/// `writer` is nil), with a progress bar by input bytes, invalid lines counted, and the statistics printed and
+/// written as `--stats` asks. The loop every document stage command shares.
+/// - Returns: the stage's statistics as printed (with invalid input lines counted as dropped).
+@discardableResult
+func runDocumentStage<S: DocumentStage>(_ stage: inout S, _ parsed: StageArguments, writer: DocumentWriter?,
+                                        extraStatistics: [StageStatistics] = []) throws -> StageStatistics {
+    let options = parsed.options
+    let diagnostics = Diagnostics()
+    let progress = Progress(quiet: options.quiet)
+    let started = monotonicSeconds()
+    let invalid = try forEachDocument(in: parsed.inputs, onError: parsed.onError, flushing: writer, diagnostics: diagnostics,
+                                      progress: { fraction, bytes in
+        let s = stage.statistics
+        let elapsed = max(1e-9, monotonicSeconds() - started)
+        progress.update("\(s.stage): \(s.documentsIn) documents in, \(s.documentsOut) out", fraction: fraction,
+                        rate: "\(format1(Double(bytes) / 1e6 / elapsed)) MB/s")
+    }) { document in
+        try stage.process(document) { try writer?.write($0) }
+    }
+    try stage.finish { try writer?.write($0) }
+    progress.clear()
+    try writer?.close()
+    var stats = stage.statistics
+    if stats.seconds == 0 { stats.seconds = monotonicSeconds() - started }
+    if let writer, stats.bytesOut == 0 { stats.bytesOut = writer.bytesWritten }
+    if invalid > 0 { stats.documentsIn += invalid; stats.drop("invalid-json", count: invalid) }
+    try finishStatistics(extraStatistics + [stats], options: options)
+    return stats
 }
 
 /// Prints a line to stderr.
@@ -198,6 +255,20 @@ func runReportingErrors(_ body: () throws -> Void) throws {
         try body()
     } catch let error as ThreshError where error.code == .brokenPipe {
         // Like any Unix filter whose reader has gone (`| head`): stop quietly.
+        throw ExitCode(0)
+    } catch let error as ThreshError {
+        printError("thresh: error: \(error)")
+        throw ExitCode(error.code.exitStatus)
+    }
+}
+
+/// `runReportingErrors` for a command that waits on other processes (Slurm's).
+func runReportingErrors(_ body: () async throws -> Void) async throws {
+    ignoreBrokenPipeSignal()
+    removeTemporariesOnSignals()
+    do {
+        try await body()
+    } catch let error as ThreshError where error.code == .brokenPipe {
         throw ExitCode(0)
     } catch let error as ThreshError {
         printError("thresh: error: \(error)")

@@ -1,7 +1,7 @@
 import ArgumentParser
 
 @main
-struct Thresh: ParsableCommand {
+struct Thresh: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "thresh",
         abstract: "Turn web archives into language-model training corpora.",

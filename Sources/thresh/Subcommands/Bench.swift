@@ -34,6 +34,8 @@ struct BenchWarc: ParsableCommand {
     var mode: String = "both"
 
 
+    @OptionGroup var summary: SummaryArguments
+
     func run() throws {
         var inputBytes: Int64 = 0
         for input in inputs {
@@ -90,6 +92,7 @@ struct BenchWarc: ParsableCommand {
                        "documents_per_s": format1(Double(documents) / seconds),
                        "input_mb_per_s": format1(Double(inputBytes * Int64(passes)) / seconds / 1e6)])
         }
+        try BenchResults.shared.write(to: summary.stats)
     }
 }
 
@@ -100,6 +103,8 @@ struct BenchJSONL: ParsableCommand {
 
     @Argument(help: "A JSONL file (plain, .gz or .zst).")
     var input: String
+
+    @OptionGroup var summary: SummaryArguments
 
     func run() throws {
         var lines: [[UInt8]] = []
@@ -126,6 +131,7 @@ struct BenchJSONL: ParsableCommand {
                    "thresh_mb_per_s": format1(Double(bytes) / threshSeconds / 1e6),
                    "foundation_mb_per_s": format1(Double(bytes) / foundationSeconds / 1e6),
                    "ratio": format1(foundationSeconds / threshSeconds)])
+        try BenchResults.shared.write(to: summary.stats)
     }
 }
 
@@ -143,6 +149,8 @@ struct BenchScore: ParsableCommand {
     @Option(name: .customLong("repeat"), help: "Passes over the texts.")
     var passes: Int = 3
 
+    @OptionGroup var summary: SummaryArguments
+
     func run() throws {
         let scorer = QualityScorer(model: try loadQualityModel(model))
         var texts: [String] = []
@@ -159,6 +167,7 @@ struct BenchScore: ParsableCommand {
         printJSON(["tool": "thresh", "documents": "\(texts.count)", "mb": format1(Double(bytes) / 1e6),
                    "ascii_share": format3(Double(ascii) / Double(max(bytes, 1))),
                    "mb_per_s": format1(Double(bytes * passes) / seconds / 1e6), "checksum": format3(sink)])
+        try BenchResults.shared.write(to: summary.stats)
     }
 }
 
@@ -178,6 +187,8 @@ struct BenchTokenize: ParsableCommand {
 
     @Option(name: .customLong("repeat"), help: "Passes over the texts.")
     var passes: Int = 3
+
+    @OptionGroup var summary: SummaryArguments
 
     func run() throws {
         var texts: [String] = []
@@ -204,6 +215,7 @@ struct BenchTokenize: ParsableCommand {
         let seconds = monotonicSeconds() - start
         printJSON(["tool": "thresh", "threads": "\(threads)", "documents": "\(texts.count)", "mb": format1(Double(bytes) / 1e6),
                    "tokens": "\(counts.withLock { $0 } / passes)", "mb_per_s": format1(Double(bytes * passes) / seconds / 1e6)])
+        try BenchResults.shared.write(to: summary.stats)
     }
 }
 
@@ -213,4 +225,22 @@ func printJSON(_ pairs: KeyValuePairs<String, String>) {
         if let _ = Double(v), !v.isEmpty { o[k] = .number(v) } else { o[k] = .string(v) }
     }
     print(JSONWriter.string(.object(o)))
+    BenchResults.shared.append(o)
+}
+
+/// The measurements a bench command printed, for `--stats FILE` (a bench's statistics are its measurements).
+/// `@unchecked Sendable`: guarded by its mutex.
+final class BenchResults: @unchecked Sendable {
+    static let shared = BenchResults()
+    private let results = Mutex<[JSONValue]>([])
+
+    func append(_ o: JSONObject) { results.withLock { $0.append(.object(o)) } }
+
+    /// Writes `{"measurements": [...]}` to `path`, when given.
+    func write(to path: String?) throws {
+        guard let path else { return }
+        let out = try OutputFile(path: path, compression: .none)
+        try out.write(JSONWriter.string(.object(["measurements": .array(results.withLock { $0 })])) + "\n")
+        try out.close()
+    }
 }

@@ -82,6 +82,8 @@ struct DedupStats: ParsableCommand {
     @Option(help: "How many of the largest clusters to show.")
     var top: Int = 5
 
+    @OptionGroup var summary: SummaryArguments
+
     func run() throws {
         try runReportingErrors {
             let statsBytes = try readEntireFile(directory + "/stats.json")
@@ -95,8 +97,15 @@ struct DedupStats: ParsableCommand {
                 let out = try OutputFile(path: html, compression: .none)
                 try out.write(DedupReport.html(stats: stats, clusters: clusters))
                 try out.close()
-                if !json { printError("report: \(html)") }
+                if !json && !summary.quiet { printError("report: \(html)") }
             }
+            // The same row as the dedup stage's in a run: documents, removed as duplicates, pairs, clusters.
+            var row = StageStatistics(stage: "dedup stats")
+            row.documentsIn = stats["documents"]?.intValue ?? 0
+            row.drop("duplicate", count: stats["removed"]?.intValue ?? 0)
+            row.documentsOut = row.documentsIn - row.droppedTotal
+            for key in ["candidate_pairs", "verified_pairs", "clusters"] { row.count(key.replacingUnderscores(), stats[key]?.intValue ?? 0) }
+            try finishStatistics([row], options: StageOptions(stats: summary.stats, quiet: true))
             if json {
                 var o = stats
                 o["largest_clusters"] = .array(clusters.map { .object($0) })
@@ -150,8 +159,11 @@ struct DedupGenerate: ParsableCommand {
     @Option(help: "Seed.")
     var seed: UInt64 = 1
 
+    @OptionGroup var summary: SummaryArguments
+
     func run() throws {
         try runReportingErrors {
+            let started = monotonicSeconds()
             var sources: [String] = []
             for path in texts {
                 if path.hasSuffix(".jsonl") || path.contains(".jsonl.") {
@@ -164,7 +176,18 @@ struct DedupGenerate: ParsableCommand {
             let writer = try DocumentWriter(path: output)
             let (bases, copies) = try DedupCorpusGenerator(seed: seed).generate(texts: sources, documents: documents, wordsPerDocument: words, to: writer)
             try writer.close()
-            printError("dedup generate: \(bases) documents and \(copies) planted copies in \(output)")
+            var stats = StageStatistics(stage: "dedup generate")
+            stats.documentsOut = bases + copies
+            stats.bytesOut = writer.bytesWritten
+            stats.count("planted-copies", copies)
+            stats.seconds = monotonicSeconds() - started
+            try finishStatistics([stats], options: StageOptions(stats: summary.stats, quiet: true))
+            if !summary.quiet { printError("dedup generate: \(bases) documents and \(copies) planted copies in \(output)") }
         }
     }
+}
+
+extension String {
+    /// `candidate_pairs` → `candidate-pairs`: statistics counters are hyphenated like option keys.
+    func replacingUnderscores() -> String { String(map { $0 == "_" ? "-" : $0 }) }
 }

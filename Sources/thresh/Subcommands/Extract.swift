@@ -21,7 +21,6 @@ struct Extract: ParsableCommand {
     func run() throws {
         try runReportingErrors {
             let parsed = try StageArguments(ExtractOptions.schema, arguments)
-            let options = parsed.options
             var stage = ExtractStage(options: ExtractOptions(parsed.values))
             if parsed.values.bool("explain") {
                 stage.explanationHandler = { id, lines in
@@ -29,20 +28,7 @@ struct Extract: ParsableCommand {
                     for line in lines { printError(line) }
                 }
             }
-            let diagnostics = Diagnostics()
-            let writer = try DocumentWriter(path: options.output)
-            let progress = Progress(quiet: options.quiet)
-            let started = monotonicSeconds()
-            let invalid = try forEachDocument(in: parsed.inputs, onError: parsed.onError, flushing: writer, diagnostics: diagnostics) { document in
-                try stage.process(document) { try writer.write($0) }
-                let n = stage.statistics.documentsIn
-                progress.update("extract: \(n) pages, \(writer.count) documents", rate: "\(format1(Double(n) / max(1e-9, monotonicSeconds() - started))) pages/s")
-            }
-            progress.clear()
-            try writer.close()
-            var stats = stage.statistics
-            if invalid > 0 { stats.documentsIn += invalid; stats.drop("invalid-json", count: invalid) }
-            try finishStatistics([stats], options: options)
+            try runDocumentStage(&stage, parsed, writer: try DocumentWriter(path: parsed.options.output))
         }
     }
 }

@@ -35,6 +35,7 @@ struct QualityTrain: ParsableCommand {
         OptionSpec("write-split", .text, shapesOutput: false,
                    help: "also write every document's text, label and split (JSONL), to train another tool on the same split"),
         OptionSpec("quiet", .flag, default: .flag(false), shapesOutput: false, short: "q", help: "do not print progress or the summary"),
+        OptionSpec("stats", .text, shapesOutput: false, help: "write the statistics summary (documents, validation metrics) as JSON to this file"),
     ]
 
     @Argument(parsing: .allUnrecognized, help: "The options below.")
@@ -86,6 +87,16 @@ struct QualityTrain: ParsableCommand {
             let out = try OutputFile(path: output, compression: .none)
             try out.write(JSONWriter.string(.object(model.json)) + "\n")
             try out.close()
+            var stats = StageStatistics(stage: "quality-train")
+            stats.documentsIn = documents[0] + documents[1]
+            stats.documentsOut = stats.documentsIn
+            stats.count("positive-documents", documents[1])
+            stats.count("negative-documents", documents[0])
+            stats.count("validation-documents", valid.count)
+            if metrics.count > 0 { stats.count("validation-auc-permille", Int((metrics.auc * 1000).rounded())) }
+            stats.seconds = model.training["seconds"]?.doubleValue ?? 0
+            // The summary below says more than the row; the row goes to --stats.
+            try finishStatistics([stats], options: StageOptions(stats: values.optionalString("stats"), quiet: true))
             guard !quiet else { return }
             let seconds = model.training["seconds"]?.doubleValue ?? 0
             printError("quality train: \(documents[1]) positive, \(documents[0]) negative documents; \(model.training["iterations"]?.intValue ?? 0) iterations in \(format1(seconds)) s")
@@ -122,8 +133,11 @@ struct QualityEval: ParsableCommand {
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
+    @OptionGroup var summary: SummaryArguments
+
     func run() throws {
         try runReportingErrors {
+            let started = monotonicSeconds()
             let scorer = QualityScorer(model: try loadQualityModel(model))
             var scores: [Double] = [], labels: [Double] = []
             var histogram = [[Int](repeating: 0, count: 10), [Int](repeating: 0, count: 10)]
@@ -153,6 +167,13 @@ struct QualityEval: ParsableCommand {
                 }
                 print("ROC (false positive rate, true positive rate): " + metrics.roc.prefix(20).map { "(\(format3($0.0)), \(format3($0.1)))" }.joined(separator: " ") + (metrics.roc.count > 20 ? " …" : ""))
             }
+            var stats = StageStatistics(stage: "quality eval")
+            stats.documentsIn = metrics.count
+            stats.documentsOut = metrics.count
+            stats.count("positive-documents", labels.filter { $0 == 1 }.count)
+            stats.count("auc-permille", Int((metrics.auc * 1000).rounded()))
+            stats.seconds = monotonicSeconds() - started
+            try summary.finish([stats])
         }
     }
 }
@@ -171,8 +192,12 @@ struct QualityExplain: ParsableCommand {
     @Option(help: "How many features to show in each direction.")
     var top: Int = 10
 
+    @OptionGroup var summary: SummaryArguments
+
     func run() throws {
         try runReportingErrors {
+            let started = monotonicSeconds()
+            var stats = StageStatistics(stage: "quality explain")
             let quality = try loadQualityModel(model)
             let scorer = QualityScorer(model: quality)
             let weights = quality.regression.dense
@@ -204,9 +229,14 @@ struct QualityExplain: ParsableCommand {
                     o["raised_by"] = .array(contributions.filter { $0.effect > 0 }.sorted { $0.effect > $1.effect }.prefix(top).map(entry))
                     o["lowered_by"] = .array(contributions.filter { $0.effect < 0 }.sorted { $0.effect < $1.effect }.prefix(top).map(entry))
                     try out.write(JSONWriter.string(.object(o)) + "\n")
+                    stats.documentsIn += 1
+                    stats.documentsOut += 1
                 }
             }
             try out.close()
+            stats.bytesOut = out.bytesWritten
+            stats.seconds = monotonicSeconds() - started
+            try summary.finish([stats])
         }
     }
 }

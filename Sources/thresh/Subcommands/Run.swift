@@ -5,7 +5,7 @@ import ThreshPipeline
 import Synchronization
 
 /// `thresh run PIPELINE`: the stages a pipeline file declares, as one resumable batch job.
-struct Run: ParsableCommand {
+struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a pipeline file (e.g. Pipelines/gpt3.toml): its datasets through its stages, locally or on Slurm.",
         discussion: """
@@ -52,8 +52,8 @@ struct Run: ParsableCommand {
     @Option(help: .hidden)
     var task: String?
 
-    func run() throws {
-        try runReportingErrors {
+    func run() async throws {
+        try await runReportingErrors {
             var p = try Pipeline.load(pipeline, output: output, inputs: input)
             if let workers {
                 guard (1...1024).contains(workers) else { throw ThreshError(.usage, "--workers must be from 1 to 1024") }
@@ -87,10 +87,10 @@ struct Run: ParsableCommand {
                 var slurm = SlurmExecutor(pipelinePath: pipeline, runner: runner)
                 slurm.sbatchArguments = sbatch.split(whereSeparator: \.isWhitespace).map(String.init)
                 slurm.inputs = input
-                let ids = try slurm.submit()
+                let ids = try await slurm.submit()
                 printError("thresh run: submitted Slurm jobs \(ids.joined(separator: ", ")) (one per step, arrays for per-file steps); logs in \(p.output)/slurm")
                 guard wait else { return }
-                try slurm.wait(for: ids)
+                try await slurm.wait(for: ids)
                 let summary = try runner.report(seconds: nil)
                 try finish(runner, summary)
                 return

@@ -17,21 +17,8 @@ struct Score: ParsableCommand {
         try runReportingErrors {
             let parsed = try StageArguments(QualityScoreStage.schema, arguments)
             guard let model = parsed.values.optionalString("model") else { throw ThreshError(.usage, "score needs --model MODEL") }
-            let options = parsed.options
             var stage = QualityScoreStage(model: try loadQualityModel(model))
-            let writer = try DocumentWriter(path: options.output)
-            let diagnostics = Diagnostics()
-            let progress = Progress(quiet: options.quiet)
-            let invalid = try forEachDocument(in: parsed.inputs, onError: parsed.onError, flushing: writer, diagnostics: diagnostics) { document in
-                try stage.process(document) { try writer.write($0) }
-                progress.update("score: \(stage.statistics.documentsIn) documents")
-            }
-            progress.clear()
-            try writer.close()
-            var stats = stage.statistics
-            stats.bytesOut = writer.bytesWritten
-            if invalid > 0 { stats.documentsIn += invalid; stats.drop("invalid-json", count: invalid) }
-            try finishStatistics([stats], options: options)
+            try runDocumentStage(&stage, parsed, writer: try DocumentWriter(path: parsed.options.output))
         }
     }
 }
@@ -56,27 +43,16 @@ struct Sample: ParsableCommand {
     func run() throws {
         try runReportingErrors {
             let parsed = try StageArguments(ParetoSampler.schema, arguments, extra: commonStageOptions + [Self.dryRunOption])
-            let options = parsed.options
             let dryRun = parsed.values.bool("dry-run")
             var stage = ParetoSampleStage(sampler: ParetoSampler(parsed.values), scoreField: parsed.values.string("score-field"))
-            let writer = dryRun ? nil : try DocumentWriter(path: options.output)
-            let started = monotonicSeconds()
-            let diagnostics = Diagnostics()
-            let invalid = try forEachDocument(in: parsed.inputs, onError: parsed.onError, flushing: writer, diagnostics: diagnostics) { document in
-                try stage.process(document) { try writer?.write($0) }
-            }
-            try writer?.close()
-            var stats = stage.statistics
-            if invalid > 0 { stats.documentsIn += invalid; stats.drop("invalid-json", count: invalid) }
-            stats.seconds = monotonicSeconds() - started
+            let stats = try runDocumentStage(&stage, parsed, writer: dryRun ? nil : try DocumentWriter(path: parsed.options.output))
             if dryRun {
-                let scored = max(1, stats.documentsIn - (stats.dropped["no-score"] ?? 0))
+                let scored = max(1, stats.documentsIn - (stats.dropped["no-score"] ?? 0) - (stats.dropped["invalid-json"] ?? 0))
                 print(JSONWriter.string(.object(["documents": .int(stats.documentsIn), "scored": .int(scored),
                                                  "expected_keep_fraction": .double(stage.expectedKept / Double(scored)),
                                                  "expected_kept": .double(stage.expectedKept),
                                                  "kept_with_this_seed": .int(stats.documentsOut)])))
             }
-            try finishStatistics([stats], options: options)
         }
     }
 }

@@ -30,18 +30,20 @@ struct ShardBuild: ParsableCommand {
     @Option(help: "The GPT-2 vocabulary directory or file (default: $THRESH_GPT2_VOCABULARY, the per-user cache, ../shared/data/tokenizer/gpt2).")
     var vocabulary: String?
 
-    @Flag(name: [.short, .long], help: "Do not print progress or the summary.")
-    var quiet = false
+    @OptionGroup var summary: SummaryArguments
 
     func run() throws {
         try runReportingErrors {
+            let started = monotonicSeconds()
             let plan = try MixPlan.load(mix)
             let sharder = try Sharder(plan: plan, vocabulary: try VocabularyLocator.locate(explicit: vocabulary), output: output)
-            let progress = Progress(quiet: quiet)
+            let progress = Progress(quiet: summary.quiet)
             sharder.progress = { progress.update("shard: \($0)") }
             let manifest = try sharder.run()
             progress.clear()
-            guard !quiet else { return }
+            let inputBytes = plan.sources.flatMap(\.files).reduce(Int64(0)) { $0 + Paths.size(of: $1) }
+            try summary.finish([StageStatistics(shardManifest: manifest, inputBytes: inputBytes, seconds: monotonicSeconds() - started)])
+            guard !summary.quiet else { return }
             let shards = manifest["shards"]?.arrayValue?.count ?? 0
             printError("shard: \(shards) shards in \(output) (manifest.json); tail dropped: \(manifest["dropped_tail_tokens"]?.intValue ?? 0) tokens")
             printSourceTable(manifest)
@@ -64,10 +66,19 @@ struct ShardVerify: ParsableCommand {
     @Argument(help: "A shard directory.")
     var directory: String
 
+    @OptionGroup var summary: SummaryArguments
+
     func run() throws {
         var problems: [String] = []
-        try runReportingErrors { problems = try ShardVerifier.verify(directory) }
-        if problems.isEmpty { print("ok: every shard matches manifest.json") } else {
+        try runReportingErrors {
+            let started = monotonicSeconds()
+            problems = try ShardVerifier.verify(directory)
+            var stats = StageStatistics(stage: "shard verify")
+            stats.count("problems", problems.count)
+            stats.seconds = monotonicSeconds() - started
+            try finishStatistics([stats], options: StageOptions(stats: summary.stats, quiet: true))
+        }
+        if problems.isEmpty { if !summary.quiet { print("ok: every shard matches manifest.json") } } else {
             for p in problems { printError("thresh: \(p)") }
             throw ExitCode(1)
         }

@@ -21,21 +21,9 @@ struct Tokenize: ParsableCommand {
     func run() throws {
         try runReportingErrors {
             let parsed = try StageArguments(TokenizeStage.schema, arguments, extra: commonStageOptions + [vocabularyOption])
-            let options = parsed.options
             let vocabulary = try VocabularyLocator.locate(explicit: parsed.values.optionalString("vocabulary"))
             var stage = TokenizeStage(tokenizer: try GPT2Tokenizer(path: vocabulary), writeIDs: parsed.values.bool("ids"))
-            let writer = try DocumentWriter(path: options.output)
-            let diagnostics = Diagnostics()
-            let progress = Progress(quiet: options.quiet)
-            let invalid = try forEachDocument(in: parsed.inputs, onError: parsed.onError, flushing: writer, diagnostics: diagnostics) { document in
-                try stage.process(document) { try writer.write($0) }
-                progress.update("tokenize: \(stage.statistics.documentsIn) documents")
-            }
-            progress.clear()
-            try writer.close()
-            var stats = stage.statistics
-            if invalid > 0 { stats.documentsIn += invalid; stats.drop("invalid-json", count: invalid) }
-            try finishStatistics([stats], options: options)
+            try runDocumentStage(&stage, parsed, writer: try DocumentWriter(path: parsed.options.output))
         }
     }
 }

@@ -78,19 +78,31 @@ struct WarcIndex: ParsableCommand {
 
     @OptionGroup var reader: ReaderOptions
 
+    @OptionGroup var summary: SummaryArguments
+
     func run() throws {
         try runReportingErrors {
+            let started = monotonicSeconds()
             let out = try OutputFile(path: output)
             let diagnostics = Diagnostics()
+            var stats = StageStatistics(stage: "warc index")
             var entries: [CDXJEntry] = []
             for input in inputs {
                 let filename = String(input.split(separator: "/").last ?? Substring(input))
                 entries += try CDXJIndexer.index(path: input, filename: filename, includeAll: all, options: reader.readerOptions) {
+                    stats.count("problems")
                     diagnostics.report($0.error)
                 }
+                stats.bytesIn += Paths.size(of: input)
+                stats.count("files")
             }
             for entry in entries.sorted() { try out.write(entry.line + "\n") }
             try out.close()
+            stats.documentsIn = entries.count
+            stats.documentsOut = entries.count
+            stats.bytesOut = out.bytesWritten
+            stats.seconds = monotonicSeconds() - started
+            try summary.finish([stats])
         }
     }
 }
@@ -105,29 +117,41 @@ struct WarcCheck: ParsableCommand {
 
     @OptionGroup var reader: ReaderOptions
 
+    @OptionGroup var summary: SummaryArguments
+
     func run() throws {
         var failed = false
         try runReportingErrors {
+            let started = monotonicSeconds()
             let out = try OutputFile(path: "-")
             let diagnostics = Diagnostics()
+            var stats = StageStatistics(stage: "warc check")
+            defer {
+                stats.seconds = monotonicSeconds() - started
+                try? summary.finish([stats])
+            }
             for input in inputs {
+                stats.bytesIn += Paths.size(of: input)
                 try out.write(input + "\n")
                 let warc = try WARCReader(path: input, options: reader.readerOptions)
                 warc.onProblem = { diagnostics.report($0.error) }
                 while let record = try warc.next() {
+                    stats.documentsIn += 1
                     try out.write("  offset \(record.offset) WARC-Record-ID \(record.recordID ?? "-") \(record.type)\n")
                     guard let block = try warc.readBlock() else {
+                        stats.count("not-checked-too-large")
                         try out.write("    not checked (record larger than --max-record-size)\n")
                         continue
                     }
                     if warc.lastBlockTruncated {
                         // A block cut short cannot match its digest; warcio does not check it either.
+                        stats.count("not-checked-truncated")
                         try out.write(record.header("WARC-Block-Digest") != nil || record.header("WARC-Payload-Digest") != nil
                                       ? "    digest present but not checked (record truncated)\n" : "    no digest to check\n")
                         continue
                     }
                     let verdict = DigestVerifier.check(record, block: block)
-                    if !verdict.passed { failed = true }
+                    if verdict.passed { stats.documentsOut += 1 } else { failed = true; stats.drop("digest-mismatch") }
                     try out.write("    \(verdict.summary)\n")
                 }
             }
@@ -147,14 +171,26 @@ struct WarcList: ParsableCommand {
 
     @OptionGroup var reader: ReaderOptions
 
+    @OptionGroup var summary: SummaryArguments
+
     func run() throws {
         try runReportingErrors {
+            let started = monotonicSeconds()
             let out = try OutputFile(path: "-")
             let diagnostics = Diagnostics()
+            var stats = StageStatistics(stage: "warc list")
             let warc = try WARCReader(path: input, options: reader.readerOptions)
-            warc.onProblem = { diagnostics.report($0.error) }
-            for entry in try WARCListing.entries(warc) { try out.write(JSONWriter.string(.object(entry)) + "\n") }
+            warc.onProblem = { stats.count("problems"); diagnostics.report($0.error) }
+            for entry in try WARCListing.entries(warc) {
+                try out.write(JSONWriter.string(.object(entry)) + "\n")
+                stats.documentsIn += 1
+                stats.documentsOut += 1
+            }
             try out.close()
+            stats.bytesIn = Paths.size(of: input)
+            stats.bytesOut = out.bytesWritten
+            stats.seconds = monotonicSeconds() - started
+            try summary.finish([stats])
         }
     }
 }
