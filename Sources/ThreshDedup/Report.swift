@@ -79,3 +79,23 @@ public enum DedupReport {
         return h + "</body></html>\n"
     }
 }
+
+extension StageStatistics {
+    /// The summary row of one dedup job, from its `stats.json`: its own documents (documents of `--index` are not
+    /// counted, so a reference dataset deduplicated on its own is not counted twice in a run), drops by reason, text
+    /// bytes, pairs and clusters.
+    public init(dedupStatistics o: JSONObject, seconds: Double) {
+        self.init(stage: "dedup")
+        let index = o["index_documents"]?.intValue ?? 0
+        documentsIn = (o["documents"]?.intValue ?? 0) - index
+        let removed = o["removed"]?.intValue ?? 0
+        drop("duplicate", count: removed)
+        documentsOut = documentsIn - removed
+        bytesIn = Int64(o["text_bytes"]?.intValue ?? 0)
+        bytesOut = bytesIn - Int64(o["removed_text_bytes"]?.intValue ?? 0)
+        count("candidate-pairs", o["candidate_pairs"]?.intValue ?? 0)
+        count("verified-pairs", o["verified_pairs"]?.intValue ?? 0)
+        count("clusters", o["clusters"]?.intValue ?? 0)
+        self.seconds = seconds
+    }
+}

@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import ThreshCore
+public import ThreshCore
 
 /// Something bytes are read from: a file, standard input, or a test's drip feed.
 public protocol ByteSource: AnyObject {
@@ -300,4 +300,15 @@ public func listDirectory(_ path: String) throws -> [String] {
         if name != "." && name != ".." { names.append(name) }
     }
     return names.sorted()
+}
+
+/// Reads a JSON file; a syntax error names the file.
+/// - Throws: `.io` when it cannot be read, `.invalidJSON` (with the path) when it is not JSON.
+public func readJSONFile(_ path: String) throws -> JSONValue {
+    let bytes = try readEntireFile(path)
+    do {
+        return try bytes.withUnsafeBytes { try JSONParser.parse($0) }
+    } catch let error as JSONSyntaxError {
+        throw ThreshError(.invalidJSON, "not valid JSON: \(error)", file: path, underlying: error)
+    }
 }

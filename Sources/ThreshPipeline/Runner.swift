@@ -239,27 +239,9 @@ public final class PipelineRunner: @unchecked Sendable {
             // Each job's time share, for the summary (the jobs overlap on the workers).
             for job in todo {
                 let o = try readJSONFile(job.statsPath).objectValue ?? [:]
-                try writeStatistics([dedupRow(o, seconds: seconds * Double(job.inputs.count) / Double(total))], to: job.output + "/row.json")
+                try writeStatistics([StageStatistics(dedupStatistics: o, seconds: seconds * Double(job.inputs.count) / Double(total))], to: job.output + "/row.json")
             }
         }
-    }
-
-    /// The summary row of one dedup job: its own documents (reference documents of the index are counted by their
-    /// own dataset's job, not twice), drops by reason, and text bytes.
-    func dedupRow(_ o: JSONObject, seconds: Double) -> StageStatistics {
-        var s = StageStatistics(stage: "dedup")
-        let index = o["index_documents"]?.intValue ?? 0
-        s.documentsIn = (o["documents"]?.intValue ?? 0) - index
-        let removed = o["removed"]?.intValue ?? 0
-        s.drop("duplicate", count: removed)
-        s.documentsOut = s.documentsIn - removed
-        s.bytesIn = Int64(o["text_bytes"]?.intValue ?? 0)
-        s.bytesOut = s.bytesIn - Int64(o["removed_text_bytes"]?.intValue ?? 0)
-        s.count("candidate-pairs", o["candidate_pairs"]?.intValue ?? 0)
-        s.count("verified-pairs", o["verified_pairs"]?.intValue ?? 0)
-        s.count("clusters", o["clusters"]?.intValue ?? 0)
-        s.seconds = seconds
-        return s
     }
 
     // MARK: Shards
@@ -305,7 +287,7 @@ public final class PipelineRunner: @unchecked Sendable {
             case .dedup(let jobs):
                 for j in jobs {
                     let saved = j.output + "/row.json"
-                    let s = Paths.exists(saved) ? try readStatistics(saved) : [dedupRow(try readJSONFile(j.statsPath).objectValue ?? [:], seconds: 0)]
+                    let s = Paths.exists(saved) ? try readStatistics(saved) : [StageStatistics(dedupStatistics: try readJSONFile(j.statsPath).objectValue ?? [:], seconds: 0)]
                     for row in s { add(rowName("dedup", in: step), row) }
                 }
                 reportJob = jobs.first { $0.dataset.role == .crawl } ?? jobs.first
@@ -363,15 +345,4 @@ func writeStatistics(_ stats: [StageStatistics], to path: String) throws {
 func readStatistics(_ path: String) throws -> [StageStatistics] {
     guard Paths.exists(path) else { return [] }
     return (try readJSONFile(path).arrayValue ?? []).compactMap { $0.objectValue.flatMap(StageStatistics.init(json:)) }
-}
-
-/// Reads a JSON file; a syntax error names the file.
-/// - Throws: `.io` when it cannot be read, `.invalidJSON` (with the path) when it is not JSON.
-public func readJSONFile(_ path: String) throws -> JSONValue {
-    let bytes = try readEntireFile(path)
-    do {
-        return try bytes.withUnsafeBytes { try JSONParser.parse($0) }
-    } catch let error as JSONSyntaxError {
-        throw ThreshError(.invalidJSON, "not valid JSON: \(error)", file: path, underlying: error)
-    }
 }

@@ -8,10 +8,11 @@ import ThreshCore
 @Suite struct CommandLineTests {
     struct Run { var status: Int32; var stdout: String; var stderr: String }
 
-    func thresh(_ arguments: [String], stdin: String? = nil) throws -> Run {
+    func thresh(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) throws -> Run {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestPaths.threshBinary)
         process.arguments = arguments
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         process.currentDirectoryURL = URL(fileURLWithPath: TestPaths.repository)
         let out = Pipe(), err = Pipe(), input = Pipe()
         process.standardOutput = out

@@ -26,6 +26,9 @@ import ThreshTestSupport
         var read: [Document] = []
         while let d = try reader.next() { read.append(d) }
         #expect(read == documents)
+        // Progress is measured against the file's size: at the end, every byte of the (compressed) file was read.
+        #expect(reader.fileBytesRead == Int64(raw.count))
+        if !name.hasPrefix("plain") { #expect(reader.bytesRead > reader.fileBytesRead) }
     }
 
     @Test func detectsCompressionFromContentNotName() throws {

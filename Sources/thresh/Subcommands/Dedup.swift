@@ -31,7 +31,8 @@ struct DedupRun: ParsableCommand {
                    help: "reference corpora (comma-separated files): documents duplicating them are removed; they never are"),
         OptionSpec("pairs", .text, shapesOutput: false, help: "also write every verified pair with its Jaccard (JSONL)"),
         OptionSpec("quiet", .flag, default: .flag(false), shapesOutput: false, short: "q", help: "do not print progress or the summary"),
-        OptionSpec("stats", .text, shapesOutput: false, help: "also copy the dedup statistics (JSON) to this file"),
+        OptionSpec("stats", .text, shapesOutput: false,
+                   help: "write the statistics summary as JSON to this file (the summary row, and the whole of OUT/stats.json under 'dedup')"),
     ]
 
     @Argument(parsing: .allUnrecognized, help: "Input JSONL files and the options below.")
@@ -54,8 +55,10 @@ struct DedupRun: ParsableCommand {
             progress.clear()
             let s = job.statistics
             if let stats = values.optionalString("stats") {
+                let full = try readJSONFile(output + "/stats.json").objectValue ?? [:]
+                let row = StageStatistics(dedupStatistics: full, seconds: (full["phase_seconds"]?.objectValue ?? [:]).reduce(0) { $0 + ($1.value.doubleValue ?? 0) })
                 let out = try OutputFile(path: stats, compression: .none)
-                try out.write(try readEntireFile(output + "/stats.json"))
+                try out.write(JSONWriter.string(.object(["stages": .array([.object(row.json)]), "dedup": .object(full)])) + "\n")
                 try out.close()
             }
             guard !quiet else { return }
@@ -100,11 +103,7 @@ struct DedupStats: ParsableCommand {
                 if !json && !summary.quiet { printError("report: \(html)") }
             }
             // The same row as the dedup stage's in a run: documents, removed as duplicates, pairs, clusters.
-            var row = StageStatistics(stage: "dedup stats")
-            row.documentsIn = stats["documents"]?.intValue ?? 0
-            row.drop("duplicate", count: stats["removed"]?.intValue ?? 0)
-            row.documentsOut = row.documentsIn - row.droppedTotal
-            for key in ["candidate_pairs", "verified_pairs", "clusters"] { row.count(key.replacingUnderscores(), stats[key]?.intValue ?? 0) }
+            let row = StageStatistics(dedupStatistics: stats, seconds: 0)
             try finishStatistics([row], options: StageOptions(stats: summary.stats, quiet: true))
             if json {
                 var o = stats
@@ -185,9 +184,4 @@ struct DedupGenerate: ParsableCommand {
             if !summary.quiet { printError("dedup generate: \(bases) documents and \(copies) planted copies in \(output)") }
         }
     }
-}
-
-extension String {
-    /// `candidate_pairs` → `candidate-pairs`: statistics counters are hyphenated like option keys.
-    func replacingUnderscores() -> String { String(map { $0 == "_" ? "-" : $0 }) }
 }
