@@ -130,18 +130,16 @@ func forEachDocument(in inputs: [String], onError: OnError = .fail, flushing wri
 /// written as `--stats` asks. The loop every document stage command shares.
 /// - Returns: the stage's statistics as printed (with invalid input lines counted as dropped).
 @discardableResult
-func runDocumentStage<S: DocumentStage>(_ stage: inout S, _ parsed: StageArguments, writer: DocumentWriter?,
-                                        extraStatistics: [StageStatistics] = []) throws -> StageStatistics {
+func runDocumentStage<S: DocumentStage>(_ stage: inout S, _ parsed: StageArguments, writer: DocumentWriter?) throws -> StageStatistics {
     let options = parsed.options
     let diagnostics = Diagnostics()
     let progress = Progress(quiet: options.quiet)
     let started = monotonicSeconds()
     let invalid = try forEachDocument(in: parsed.inputs, onError: parsed.onError, flushing: writer, diagnostics: diagnostics,
                                       progress: { fraction, bytes in
-        let s = stage.statistics
-        let elapsed = max(1e-9, monotonicSeconds() - started)
-        progress.update("\(s.stage): \(s.documentsIn) documents in, \(s.documentsOut) out", fraction: fraction,
-                        rate: "\(format1(Double(bytes) / 1e6 / elapsed)) MB/s")
+        // Both texts are made only when a line is drawn (a few times a second), not once per document.
+        progress.update("\(stage.statistics.stage): \(stage.statistics.documentsIn) documents in, \(stage.statistics.documentsOut) out",
+                        fraction: fraction, rate: "\(format1(Double(bytes) / 1e6 / max(1e-9, monotonicSeconds() - started))) MB/s")
     }) { document in
         try stage.process(document) { try writer?.write($0) }
     }
@@ -152,7 +150,7 @@ func runDocumentStage<S: DocumentStage>(_ stage: inout S, _ parsed: StageArgumen
     if stats.seconds == 0 { stats.seconds = monotonicSeconds() - started }
     if let writer, stats.bytesOut == 0 { stats.bytesOut = writer.bytesWritten }
     if invalid > 0 { stats.documentsIn += invalid; stats.drop("invalid-json", count: invalid) }
-    try finishStatistics(extraStatistics + [stats], options: options)
+    try finishStatistics([stats], options: options)
     return stats
 }
 
@@ -188,7 +186,7 @@ final class Progress: @unchecked Sendable {
     }
 
     /// Shows `text`, after a bar with percent, rate and ETA when `fraction` (0…1) is known.
-    func update(_ text: @autoclosure () -> String, fraction: Double? = nil, rate: String? = nil) {
+    func update(_ text: @autoclosure () -> String, fraction: Double? = nil, rate: @autoclosure () -> String? = nil) {
         guard enabled else { return }
         lock.withLock { _ in
             let now = monotonicSeconds()
@@ -196,6 +194,7 @@ final class Progress: @unchecked Sendable {
             last = now
             var line = ""
             let elapsed = now - start
+            let rate = rate()
             if let fraction, fraction > 0 {
                 let f = min(1, fraction)
                 let width = 24
