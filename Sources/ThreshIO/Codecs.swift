@@ -182,6 +182,9 @@ public final class ZstdEncoder {
     public init(level: Int32 = 3, dictionary: [UInt8]? = nil) {
         context = ZSTD_createCCtx()
         ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level)
+        // Every frame ends with a checksum of its content (XXH64), which zstd's decoders verify: a flipped bit in a
+        // stored shard is an error when read, not silently different text.
+        ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 1)
         if let dictionary {
             let rc = dictionary.withUnsafeBytes { ZSTD_CCtx_loadDictionary(context, $0.baseAddress, $0.count) }
             precondition(ZSTD_isError(rc) == 0, "invalid zstd dictionary")

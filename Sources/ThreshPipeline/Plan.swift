@@ -194,7 +194,7 @@ public struct RunPlan: Sendable {
                     let vocabularyIdentity = Paths.isDirectory(vocabulary)
                         ? try listDirectory(vocabulary).map { try Paths.identity(of: vocabulary + "/" + $0) }.joined(separator: ",")
                         : try Paths.identity(of: vocabulary)
-                    let fingerprint = Fingerprint.of(parts: ["shard", first.options.fingerprint, vocabularyIdentity]
+                    let fingerprint = Fingerprint.of(parts: ["shard", "manifest:\(ShardVerifier.manifestVersion)", first.options.fingerprint, vocabularyIdentity]
                         + first.datasets.flatMap { name in [name, String(pipeline.dataset(name).weight ?? 1)] + (files[name] ?? []).map(\.fingerprint) })
                     plan.fingerprint = fingerprint
                     steps.append(PlanStep(number: number, name: name, work: .shard(ShardWork(

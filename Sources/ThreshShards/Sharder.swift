@@ -426,15 +426,17 @@ struct Packer {
         entry["tokens_per_source"] = .object(JSONObject(sourceNames.enumerated().map { (key: $0.element, value: .int(shardSourceTokens[$0.offset])) }))
         var files = JSONObject()
         let binBytes = shardTokens.withUnsafeBytes { Array($0) }
-        files[name + ".bin"] = .string(try writeFile(base + ".bin", binBytes))
-        files[name + ".idx"] = .string(try writeFile(base + ".idx", MegatronIndex.bytes(sequences: shardSequences, length: plan.sequenceLength)))
+        // Digests are keyed by the files' own names (`shard-000000.bin`), as they lie beside the manifest.
+        let fileName = "shard-" + name
+        files[fileName + ".bin"] = .string(try writeFile(base + ".bin", binBytes))
+        files[fileName + ".idx"] = .string(try writeFile(base + ".idx", MegatronIndex.bytes(sequences: shardSequences, length: plan.sequenceLength)))
         if plan.textShards {
             let text = try DocumentWriter(path: base + ".jsonl.zst")
             for (k, (t, s)) in shardTexts.enumerated() {
                 try text.write(Document(id: "\(name)-\(k)", source: sourceNames[s], text: t))
             }
             try text.close()
-            files[name + ".jsonl.zst"] = .string(hexString(try readFileDigest(base + ".jsonl.zst")))
+            files[fileName + ".jsonl.zst"] = .string(hexString(try readFileDigest(base + ".jsonl.zst")))
         }
         entry["sha256"] = .object(files)
         shards.append(.object(entry))
@@ -459,7 +461,7 @@ struct Packer {
         try writeShard()
         var manifest = JSONObject()
         manifest["format"] = .string("thresh-shards")
-        manifest["version"] = .int(1)
+        manifest["version"] = .int(ShardVerifier.manifestVersion)
         manifest["sequence_length"] = .int(plan.sequenceLength)
         manifest["dtype"] = .string("uint16 little-endian")
         manifest["dropped_tail_tokens"] = .int(tail)

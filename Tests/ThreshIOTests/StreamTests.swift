@@ -31,6 +31,22 @@ import ThreshTestSupport
         if !name.hasPrefix("plain") { #expect(reader.bytesRead > reader.fileBytesRead) }
     }
 
+    @Test func zstdFramesCarryAChecksumThatReadersCheck() throws {
+        let dir = makeTemporaryDirectory()
+        let path = dir + "/docs.jsonl.zst"
+        let writer = try DocumentWriter(path: path)
+        for d in documents { try writer.write(d) }
+        try writer.close()
+        var raw = try readFile(path)
+        // The frame header descriptor follows the 4-byte magic; bit 2 is Content_Checksum_flag (RFC 8878, 3.1.1.1.1).
+        #expect(raw[4] & 0x04 != 0)
+        // The last 4 bytes of the frame are the checksum: one changed byte there is an error, not other text.
+        raw[raw.count - 1] ^= 0xFF
+        try writeFile(path, raw)
+        let reader = try DocumentReader(path: path)
+        #expect(throws: ThreshError.self) { while try reader.next() != nil {} }
+    }
+
     @Test func detectsCompressionFromContentNotName() throws {
         let dir = makeTemporaryDirectory()
         let writer = try DocumentWriter(path: dir + "/real.jsonl.zst")

@@ -37,6 +37,27 @@ struct ShardTests {
         #expect(try ShardVerifier.verify(dir + "/out").isEmpty)
     }
 
+    @Test func manifestDigestsAreKeyedByFileNameAndCheckedByVerify() throws {
+        let dir = makeTemporaryDirectory()
+        var plan = MixPlan(sources: try sources(dir), budgetTokens: 20_000)
+        plan.sequencesPerShard = 4
+        let manifest = try Sharder(plan: plan, vocabulary: vocabulary, output: dir + "/out").run()
+        let first = try #require(manifest["shards"]?.arrayValue?.first?.objectValue)
+        let keys = Set((first["sha256"]?.objectValue ?? [:]).map(\.key))
+        #expect(keys == ["shard-00000.bin", "shard-00000.idx", "shard-00000.jsonl.zst"], "\(keys)")
+        for key in keys { #expect(FileManager.default.fileExists(atPath: dir + "/out/" + key)) }
+        // A changed byte in a listed file is found by name.
+        var bin = try readFile(dir + "/out/shard-00000.bin")
+        bin[10] ^= 0xFF
+        try writeFile(dir + "/out/shard-00000.bin", bin)
+        #expect(try ShardVerifier.verify(dir + "/out").contains("shard-00000.bin: sha256 differs from the manifest"))
+        // A manifest of the earlier layout (digests keyed "000000.bin") is named as such, not half-checked.
+        var old = manifest
+        old["version"] = .int(1)
+        try writeFile(dir + "/out/manifest.json", Array(JSONWriter.string(.object(old)).utf8))
+        #expect(try ShardVerifier.verify(dir + "/out").first?.contains("this build reads version 2") == true)
+    }
+
     @Test func noDocumentRepeatsWithinAnEpochAndOrderDependsOnlyOnTheSeed() {
         var a = EpochStream(documents: 50, seed: 3, source: "s"), b = EpochStream(documents: 50, seed: 3, source: "s")
         let first = (0..<50).map { _ in a.next() }
