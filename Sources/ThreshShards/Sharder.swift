@@ -150,10 +150,12 @@ public struct MixPlan: Sendable {
 ///    after the last full sequence are dropped (counted in the manifest as `dropped_tail_tokens`).
 /// 5. Shards of `sequencesPerShard` sequences: `shard-NNNNN.bin` (flat little-endian uint16: nanoGPT's format, and
 ///    Megatron's data file), `shard-NNNNN.idx` (Megatron-LM MMIDIDX version 1, one entry per sequence), and with
-///    text shards `shard-NNNNN.jsonl.zst` (the documents that start in the shard, decoded). `manifest.json`
+///    text shards `shard-NNNNN.jsonl.zst` (exactly the documents whose first token is in the shard, decoded, with
+///    their origin and token span). `manifest.json`
 ///    lists per shard tokens, documents, sequences, tokens per source and sha256 of every file.
 ///
-/// Memory: per source, 8 bytes per document for offsets and 4 for the epoch order; the tokens stay on disk.
+/// Memory: per source, 16 bytes per document for token and origin offsets and 4 for the epoch order; tokens and
+/// origins (id, URL) stay on disk.
 public final class Sharder {
     public let plan: MixPlan
     public let output: String
@@ -172,8 +174,28 @@ public final class Sharder {
         var name: String
         var offsets: [UInt64]   // document i is tokens[offsets[i]..<offsets[i+1]]
         var fd: Int32
+        /// Each document's origin (`{"id":…,"url":…}`, one JSON object), for text shards: document i is
+        /// meta[metaOffsets[i]..<metaOffsets[i+1]].
+        var metaOffsets: [UInt64]
+        var metaFD: Int32
         var tokens: Int { Int(offsets.last ?? 0) }
         var documents: Int { offsets.count - 1 }
+
+        func close() {
+            Glibc.close(fd)
+            Glibc.close(metaFD)
+        }
+
+        /// The origin of document `i`, as written when tokenising.
+        func origin(of i: Int, file: String) throws -> JSONObject {
+            let start = Int(metaOffsets[i]), end = Int(metaOffsets[i + 1])
+            var bytes = [UInt8](repeating: 0, count: end - start)
+            let got = bytes.withUnsafeMutableBytes { pread(metaFD, $0.baseAddress, end - start, off_t(start)) }
+            guard got == end - start, let o = try? bytes.withUnsafeBytes({ try JSONParser.parse($0) }).objectValue else {
+                throw ThreshError(.invalidOutput, "document \(i)'s origin cannot be read back; delete the file to tokenise again", file: file)
+            }
+            return o
+        }
     }
 
     /// Runs everything and returns the manifest.
@@ -185,12 +207,12 @@ public final class Sharder {
         for s in plan.sources {
             let t = try tokenize(s)
             // A source left empty upstream (everything filtered out) gets no share; the others are renormalised.
-            if t.documents == 0 { progress?("source '\(s.name)' has no documents; its weight goes to the others"); close(t.fd); continue }
+            if t.documents == 0 { progress?("source '\(s.name)' has no documents; its weight goes to the others"); t.close(); continue }
             sources.append(t)
             planSources.append(s)
         }
         guard !sources.isEmpty else { throw ThreshError(.usage, "no source has any documents") }
-        defer { for s in sources { close(s.fd) } }
+        defer { for s in sources { s.close() } }
         let totalWeight = planSources.reduce(0) { $0 + $1.weight }
         var targets: [Double] = []
         var epochs: [Double] = []
@@ -227,16 +249,17 @@ public final class Sharder {
                 let got = buffer.withUnsafeMutableBytes { pread(s.fd, $0.baseAddress, want, off_t(start * 2)) }
                 guard got == want else { throw ThreshError(.io, "short read of tokens", file: output + "/work/\(s.name).tokens") }
             }
+            let origin = plan.textShards ? try s.origin(of: doc, file: output + "/work/\(s.name).*.meta") : [:]
             // The budget holds for long documents too: the document that reaches it is cut there (no separator).
             let room = plan.budgetTokens - Int(emitted.reduce(0, +))
             if buffer.count + 1 > room {
                 buffer.removeLast(max(0, buffer.count - room))
-                try packer.add(document: buffer, source: best, separator: false)
+                try packer.add(document: buffer, source: best, origin: origin, separator: false)
                 emitted[best] += Double(buffer.count)
                 drawn[best] += 1
                 break
             }
-            try packer.add(document: buffer, source: best)
+            try packer.add(document: buffer, source: best, origin: origin)
             emitted[best] += Double(end - start + 1)
             drawn[best] += 1
             if drawn.reduce(0, +) % 10_000 == 0 { progress?("packing: \(Int(emitted.reduce(0, +))) of \(plan.budgetTokens) tokens") }
@@ -268,12 +291,16 @@ public final class Sharder {
     private func tokenize(_ source: MixSource) throws -> TokenizedSource {
         // Named by the source's files (paths, sizes, modification times), so changed inputs are tokenised again.
         let key = try Fingerprint.of(parts: source.files.flatMap { [$0, try Paths.identity(of: $0)] })
-        let tokensPath = output + "/work/\(source.name).\(key).tokens", offsetsPath = output + "/work/\(source.name).\(key).offsets"
-        if access(offsetsPath, F_OK) != 0 || access(tokensPath, F_OK) != 0 {
+        let base = output + "/work/\(source.name).\(key)"
+        let tokensPath = base + ".tokens", offsetsPath = base + ".offsets", metaPath = base + ".meta", metaOffsetsPath = base + ".metaoffsets"
+        if ![tokensPath, offsetsPath, metaPath, metaOffsetsPath].allSatisfy(Paths.exists) {
             let tokens = try OutputFile(path: tokensPath, compression: .none)
             let offsets = try OutputFile(path: offsetsPath, compression: .none)
-            var position: UInt64 = 0
+            let meta = try OutputFile(path: metaPath, compression: .none)
+            let metaOffsets = try OutputFile(path: metaOffsetsPath, compression: .none)
+            var position: UInt64 = 0, metaPosition: UInt64 = 0
             try offsets.write(withUnsafeBytes(of: position.littleEndian) { Array($0) })
+            try metaOffsets.write(withUnsafeBytes(of: metaPosition.littleEndian) { Array($0) })
             var documents = 0
             // Documents are read in batches; each worker tokenises a contiguous slice of the batch with its own
             // tokenizer (their piece caches are not shared), and the batch is written in document order.
@@ -281,6 +308,7 @@ public final class Sharder {
             nonisolated(unsafe) let tokenizers = [tokenizer] + (1..<max(1, workers)).map { _ in GPT2Tokenizer(sharingRanksOf: tokenizer) }
             let batchSize = 256
             var batch: [String] = []
+            var origins: [[UInt8]] = []
             func flush() throws {
                 guard !batch.isEmpty else { return }
                 let texts = batch
@@ -299,33 +327,52 @@ public final class Sharder {
                     results.withLock { $0[slice] = encoded }
                 }
                 if slices == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: slices, execute: run) }
-                for ids in results.withLock({ $0 }).joined() {
+                for (ids, origin) in zip(results.withLock({ $0 }).joined(), origins) {
                     try ids.withUnsafeBytes { try tokens.write($0) }
                     position += UInt64(ids.count)
                     try offsets.write(withUnsafeBytes(of: position.littleEndian) { Array($0) })
+                    try meta.write(origin)
+                    metaPosition += UInt64(origin.count)
+                    try metaOffsets.write(withUnsafeBytes(of: metaPosition.littleEndian) { Array($0) })
                     documents += 1
                     if documents % 10_000 == 0 { progress?("tokenizing \(source.name): \(documents) documents") }
                 }
                 batch.removeAll(keepingCapacity: true)
+                origins.removeAll(keepingCapacity: true)
             }
             for file in source.files {
                 let reader = try DocumentReader(path: file)
                 while let d = try reader.next() {
                     batch.append(d.text)
+                    var origin: JSONObject = ["id": .string(d.id)]
+                    if let url = d.url { origin["url"] = .string(url) }
+                    origins.append(Array(JSONWriter.string(.object(origin)).utf8))
                     if batch.count == batchSize { try flush() }
                 }
             }
             try flush()
+            // The offsets are closed last: they mark the cache complete.
             try tokens.close()
+            try meta.close()
+            try metaOffsets.close()
             try offsets.close()
         }
-        let raw = try readEntireFile(offsetsPath)
-        var offsets: [UInt64] = []
-        offsets.reserveCapacity(raw.count / 8)
-        raw.withUnsafeBytes { r in for o in stride(from: 0, to: raw.count / 8 * 8, by: 8) { offsets.append(UInt64(littleEndian: r.loadUnaligned(fromByteOffset: o, as: UInt64.self))) } }
+        func readOffsets(_ path: String) throws -> [UInt64] {
+            let raw = try readEntireFile(path)
+            var offsets: [UInt64] = []
+            offsets.reserveCapacity(raw.count / 8)
+            raw.withUnsafeBytes { r in for o in stride(from: 0, to: raw.count / 8 * 8, by: 8) { offsets.append(UInt64(littleEndian: r.loadUnaligned(fromByteOffset: o, as: UInt64.self))) } }
+            return offsets
+        }
+        let offsets = try readOffsets(offsetsPath), metaOffsets = try readOffsets(metaOffsetsPath)
+        guard metaOffsets.count == offsets.count else {
+            throw ThreshError(.invalidOutput, "\(metaOffsets.count - 1) origins for \(offsets.count - 1) documents; delete the file to tokenise again", file: metaOffsetsPath)
+        }
         let fd = open(tokensPath, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw ThreshError(.io, "cannot open", file: tokensPath) }
-        return TokenizedSource(name: source.name, offsets: offsets, fd: fd)
+        let metaFD = open(metaPath, O_RDONLY | O_CLOEXEC)
+        guard metaFD >= 0 else { close(fd); throw ThreshError(.io, "cannot open", file: metaPath) }
+        return TokenizedSource(name: source.name, offsets: offsets, fd: fd, metaOffsets: metaOffsets, metaFD: metaFD)
     }
 }
 
@@ -378,13 +425,28 @@ struct Packer {
     var sequence: [UInt16] = []
     var shardTokens: [UInt16] = []
     var shardSequences = 0
-    var shardDocuments = 0
     var shardSourceTokens: [Int]
     /// Per-source tokens of the sequence being filled (they join the shard's counts when it is complete).
     var sequenceSourceTokens: [Int]
-    var shardTexts: [(String, Int)] = []
+    /// Documents started since the last shard was written, each with where it starts in the token stream.
+    var started: [StartedDocument] = []
+    /// Tokens in the shards written so far (the stream position where the next shard begins).
+    var tokensWritten = 0
+    /// Documents that started in the dropped tail (after the last full sequence): in no shard.
+    var droppedTailDocuments = 0
     var shards: [JSONValue] = []
-    var pendingTail = 0
+
+    /// A document as placed in the token stream: its source, origin, first token's position and token count
+    /// (with the separator).
+    struct StartedDocument {
+        var source: Int
+        var origin: JSONObject
+        var tokens: [UInt16]
+        var start: Int
+        var count: Int
+        /// Cut at the token budget (no separator; its text may end inside a character).
+        var cut: Bool
+    }
 
     init(output: String, plan: MixPlan, sourceNames: [String], tokenizer: GPT2Tokenizer) throws {
         self.output = output
@@ -396,11 +458,10 @@ struct Packer {
         sequence.reserveCapacity(plan.sequenceLength)
     }
 
-    mutating func add(document: [UInt16], source: Int, separator: Bool = true) throws {
-        shardDocuments += 1
-        if plan.textShards {
-            shardTexts.append((tokenizer.decode(document.map { UInt32(UInt16(littleEndian: $0)) }), source))
-        }
+    mutating func add(document: [UInt16], source: Int, origin: JSONObject = [:], separator: Bool = true) throws {
+        let start = tokensWritten + shardTokens.count + sequence.count
+        started.append(StartedDocument(source: source, origin: origin, tokens: plan.textShards ? document : [], start: start,
+                                       count: document.count + (separator ? 1 : 0), cut: !separator))
         for t in separator ? document + [UInt16(GPT2Tokenizer.endOfText).littleEndian] : document {
             sequence.append(t)
             sequenceSourceTokens[source] += 1
@@ -416,13 +477,18 @@ struct Packer {
 
     mutating func writeShard() throws {
         guard shardSequences > 0 else { return }
+        // Exactly the documents whose first token is in this shard's .bin (one cut by the shard's end is listed here,
+        // where it starts; its span says how far it runs). Later ones stay for the next shard.
+        let end = tokensWritten + shardTokens.count
+        let listed = started.prefix { $0.start < end }
+        started.removeFirst(listed.count)
         let name = String(format6(shardIndex))
         let base = output + "/shard-" + name
         var entry = JSONObject()
         entry["name"] = .string("shard-" + name)
         entry["sequences"] = .int(shardSequences)
         entry["tokens"] = .int(shardTokens.count)
-        entry["documents_started"] = .int(shardDocuments)
+        entry["documents_started"] = .int(listed.count)
         entry["tokens_per_source"] = .object(JSONObject(sourceNames.enumerated().map { (key: $0.element, value: .int(shardSourceTokens[$0.offset])) }))
         var files = JSONObject()
         let binBytes = shardTokens.withUnsafeBytes { Array($0) }
@@ -432,8 +498,16 @@ struct Packer {
         files[fileName + ".idx"] = .string(try writeFile(base + ".idx", MegatronIndex.bytes(sequences: shardSequences, length: plan.sequenceLength)))
         if plan.textShards {
             let text = try DocumentWriter(path: base + ".jsonl.zst")
-            for (k, (t, s)) in shardTexts.enumerated() {
-                try text.write(Document(id: "\(name)-\(k)", source: sourceNames[s], text: t))
+            // Each document keeps its source document's id and URL (an id may recur in later epochs); attrs give its
+            // span in this shard's .bin: tokens [shard_token_start, shard_token_start + shard_tokens), the separator
+            // included, running into the next shard when it passes this one's end.
+            for d in listed {
+                var document = Document(id: d.origin["id"]?.stringValue ?? "", source: sourceNames[d.source],
+                                        text: tokenizer.decode(d.tokens.map { UInt32(UInt16(littleEndian: $0)) }),
+                                        url: d.origin["url"]?.stringValue)
+                document.attrs = ["shard_token_start": .int(d.start - tokensWritten), "shard_tokens": .int(d.count)]
+                if d.cut { document.attrs["cut_at_budget"] = .bool(true) }
+                try text.write(document)
             }
             try text.close()
             files[fileName + ".jsonl.zst"] = .string(hexString(try readFileDigest(base + ".jsonl.zst")))
@@ -441,10 +515,9 @@ struct Packer {
         entry["sha256"] = .object(files)
         shards.append(.object(entry))
         shardIndex += 1
+        tokensWritten += shardTokens.count
         shardTokens.removeAll(keepingCapacity: true)
         shardSequences = 0
-        shardDocuments = 0
-        shardTexts.removeAll(keepingCapacity: true)
         for k in shardSourceTokens.indices { shardSourceTokens[k] = 0 }
     }
 
@@ -459,12 +532,14 @@ struct Packer {
         // The tokens of an unfinished last sequence are dropped (with their per-source counts).
         let tail = sequence.count
         try writeShard()
+        droppedTailDocuments = started.count
         var manifest = JSONObject()
         manifest["format"] = .string("thresh-shards")
         manifest["version"] = .int(ShardVerifier.manifestVersion)
         manifest["sequence_length"] = .int(plan.sequenceLength)
         manifest["dtype"] = .string("uint16 little-endian")
         manifest["dropped_tail_tokens"] = .int(tail)
+        manifest["dropped_tail_documents"] = .int(droppedTailDocuments)
         manifest["shards"] = .array(shards)
         return manifest
     }

@@ -58,6 +58,56 @@ struct ShardTests {
         #expect(try ShardVerifier.verify(dir + "/out").first?.contains("this build reads version 2") == true)
     }
 
+    @Test func textShardsHoldExactlyTheDocumentsOfTheirTokensWithTheirOrigins() throws {
+        let dir = makeTemporaryDirectory()
+        // Documents of about 30 to 200 tokens in sequences of 256, shards of 2 sequences: many documents cross a
+        // boundary, and the last 200 tokens are a partial sequence whose documents are in no shard.
+        let lines = (0..<24).map { i in
+            JSONWriter.string(.object(["id": .string("doc-\(i)"), "url": .string("https://example.org/\(i)"),
+                                       "text": .string((0..<(15 + 4 * i)).map { "w\($0 % 97)" }.joined(separator: " "))]))
+        }
+        try writeFile(dir + "/a.jsonl", Array((lines.joined(separator: "\n") + "\n").utf8))
+        var plan = MixPlan(sources: [MixSource(name: "a", files: [dir + "/a.jsonl"], weight: 1)], budgetTokens: 7 * 256 + 200)
+        plan.sequenceLength = 256
+        plan.sequencesPerShard = 2
+        plan.allowEpochs = true
+        let manifest = try Sharder(plan: plan, vocabulary: vocabulary, output: dir + "/out").run()
+        let shards = try #require(manifest["shards"]?.arrayValue).compactMap(\.objectValue)
+        let drawn = manifest["sources"]!.arrayValue![0].objectValue!["documents_drawn"]!.intValue!
+        let listed = shards.reduce(0) { $0 + $1["documents_started"]!.intValue! }
+        let tail = try #require(manifest["dropped_tail_documents"]?.intValue)
+        #expect(listed + tail == drawn && tail > 0, "listed \(listed), tail \(tail), drawn \(drawn)")
+        var lineCount = 0
+        for shard in shards {
+            let reader = try DocumentReader(path: dir + "/out/" + shard["name"]!.stringValue! + ".jsonl.zst")
+            while let d = try reader.next() {
+                lineCount += 1
+                #expect(d.id.hasPrefix("doc-") && d.url == "https://example.org/" + d.id.dropFirst(4) && d.source == "a", "\(d.id)")
+            }
+        }
+        #expect(lineCount == listed)
+        let tokenizer = try GPT2Tokenizer(path: vocabulary)
+        #expect(try ShardVerifier.verify(dir + "/out", tokenizer: tokenizer) == [])
+        // A text shard that loses a document, or whose text differs from its tokens, is found.
+        let path = dir + "/out/shard-00001.jsonl.zst"
+        var documents: [Document] = []
+        let reader = try DocumentReader(path: path)
+        while let d = try reader.next() { documents.append(d) }
+        func rewrite(_ docs: [Document]) throws {
+            let writer = try DocumentWriter(path: path)
+            for d in docs { try writer.write(d) }
+            try writer.close()
+        }
+        try rewrite(Array(documents.dropLast()))
+        var problems = try ShardVerifier.verify(dir + "/out", tokenizer: tokenizer).joined(separator: "\n")
+        #expect(problems.contains("shard-00001.jsonl.zst"), "\(problems)")
+        var edited = documents
+        edited[0].text = edited[0].text.replacingOccurrences(of: "w1 ", with: "w2 ")
+        try rewrite(edited)
+        problems = try ShardVerifier.verify(dir + "/out", tokenizer: tokenizer).joined(separator: "\n")
+        #expect(problems.contains("does not tokenise") || problems.contains("tokenises to"), "\(problems)")
+    }
+
     @Test func noDocumentRepeatsWithinAnEpochAndOrderDependsOnlyOnTheSeed() {
         var a = EpochStream(documents: 50, seed: 3, source: "s"), b = EpochStream(documents: 50, seed: 3, source: "s")
         let first = (0..<50).map { _ in a.next() }

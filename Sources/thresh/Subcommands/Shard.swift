@@ -66,15 +66,22 @@ struct ShardVerify: ParsableCommand {
     @Argument(help: "A shard directory.")
     var directory: String
 
+    @Option(help: "The GPT-2 vocabulary, to tokenise every text-shard document again and compare it with its tokens (default: found as 'thresh tokenize' finds it; without one, only the spans are checked).")
+    var vocabulary: String?
+
     @OptionGroup var summary: SummaryArguments
 
     func run() throws {
         var problems: [String] = []
         try runReportingErrors {
             let started = monotonicSeconds()
-            problems = try ShardVerifier.verify(directory)
+            // Retokenising needs the vocabulary; when none is found the spans are still checked, and the summary says so.
+            let tokenizer = try? GPT2Tokenizer(path: try VocabularyLocator.locate(explicit: vocabulary))
+            if tokenizer == nil && vocabulary != nil { throw ThreshError(.usage, "--vocabulary: cannot read \(vocabulary!)") }
+            problems = try ShardVerifier.verify(directory, tokenizer: tokenizer)
             var stats = StageStatistics(stage: "shard verify")
             stats.count("problems", problems.count)
+            stats.count("texts-retokenised", tokenizer == nil ? 0 : 1)
             stats.seconds = monotonicSeconds() - started
             try finishStatistics([stats], options: StageOptions(stats: summary.stats, quiet: true))
         }
