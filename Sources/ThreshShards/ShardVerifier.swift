@@ -4,7 +4,7 @@ import ThreshIO
 /// `thresh shard verify`: rereads every shard and checks it against the manifest (sizes, token and sequence
 /// counts, the Megatron index, the text shards, and every sha256).
 public enum ShardVerifier {
-    /// The manifest layout this build writes and reads. 2: digests keyed by file name (`shard-000000.bin`).
+    /// The manifest layout this build writes and reads. 2: digests keyed by file name (`shard-00000.bin`).
     public static let manifestVersion = 2
 
     /// Problems found (empty when everything agrees).
@@ -104,7 +104,7 @@ struct TextShardCheck {
             if expected.count + 1 == count { expected.append(UInt16(GPT2Tokenizer.endOfText)) }
             guard expected.count == count else { return "\(shard).jsonl.zst: \(d.id) tokenises to \(expected.count) tokens, its span has \(count)" }
             let here = min(count, tokens.count - start)
-            guard Array(tokens[start..<(start + here)]) == Array(expected[..<here]) else {
+            guard tokens[start..<(start + here)].elementsEqual(expected[..<here]) else {
                 return "\(shard).jsonl.zst: \(d.id) does not tokenise to its span in \(shard).bin"
             }
             pending = Array(expected[here...])
@@ -126,7 +126,7 @@ struct TextShardCheck {
         guard !pendingChecked else { return nil }
         pendingChecked = true
         let here = min(pending.count, tokens.count)
-        guard Array(tokens[..<here]) == Array(pending[..<here]) else {
+        guard tokens[..<here].elementsEqual(pending[..<here]) else {
             return "\(shard).bin: the tokens a document of the previous shard runs into are not that document's"
         }
         pending.removeFirst(here)

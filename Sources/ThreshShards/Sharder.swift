@@ -174,6 +174,8 @@ public final class Sharder {
         var name: String
         var offsets: [UInt64]   // document i is tokens[offsets[i]..<offsets[i+1]]
         var fd: Int32
+        /// The cache files' common path (`OUT/work/NAME.FINGERPRINT`), for messages.
+        var base: String
         /// Each document's origin (`{"id":…,"url":…}`, one JSON object), for text shards: document i is
         /// meta[metaOffsets[i]..<metaOffsets[i+1]].
         var metaOffsets: [UInt64]
@@ -187,12 +189,12 @@ public final class Sharder {
         }
 
         /// The origin of document `i`, as written when tokenising.
-        func origin(of i: Int, file: String) throws -> JSONObject {
+        func origin(of i: Int) throws -> JSONObject {
             let start = Int(metaOffsets[i]), end = Int(metaOffsets[i + 1])
             var bytes = [UInt8](repeating: 0, count: end - start)
             let got = bytes.withUnsafeMutableBytes { pread(metaFD, $0.baseAddress, end - start, off_t(start)) }
             guard got == end - start, let o = try? bytes.withUnsafeBytes({ try JSONParser.parse($0) }).objectValue else {
-                throw ThreshError(.invalidOutput, "document \(i)'s origin cannot be read back; delete the file to tokenise again", file: file)
+                throw ThreshError(.invalidOutput, "document \(i)'s origin cannot be read back; delete the file to tokenise again", file: base + ".meta")
             }
             return o
         }
@@ -247,9 +249,9 @@ public final class Sharder {
             if end > start {
                 let want = (end - start) * 2
                 let got = buffer.withUnsafeMutableBytes { pread(s.fd, $0.baseAddress, want, off_t(start * 2)) }
-                guard got == want else { throw ThreshError(.io, "short read of tokens", file: output + "/work/\(s.name).tokens") }
+                guard got == want else { throw ThreshError(.io, "short read of tokens", file: s.base + ".tokens") }
             }
-            let origin = plan.textShards ? try s.origin(of: doc, file: output + "/work/\(s.name).*.meta") : [:]
+            let origin = plan.textShards ? try s.origin(of: doc) : [:]
             // The budget holds for long documents too: the document that reaches it is cut there (no separator).
             let room = plan.budgetTokens - Int(emitted.reduce(0, +))
             if buffer.count + 1 > room {
@@ -351,7 +353,6 @@ public final class Sharder {
                 }
             }
             try flush()
-            // The offsets are closed last: they mark the cache complete.
             try tokens.close()
             try meta.close()
             try metaOffsets.close()
@@ -372,7 +373,7 @@ public final class Sharder {
         guard fd >= 0 else { throw ThreshError(.io, "cannot open", file: tokensPath) }
         let metaFD = open(metaPath, O_RDONLY | O_CLOEXEC)
         guard metaFD >= 0 else { close(fd); throw ThreshError(.io, "cannot open", file: metaPath) }
-        return TokenizedSource(name: source.name, offsets: offsets, fd: fd, metaOffsets: metaOffsets, metaFD: metaFD)
+        return TokenizedSource(name: source.name, offsets: offsets, fd: fd, base: base, metaOffsets: metaOffsets, metaFD: metaFD)
     }
 }
 
@@ -432,8 +433,6 @@ struct Packer {
     var started: [StartedDocument] = []
     /// Tokens in the shards written so far (the stream position where the next shard begins).
     var tokensWritten = 0
-    /// Documents that started in the dropped tail (after the last full sequence): in no shard.
-    var droppedTailDocuments = 0
     var shards: [JSONValue] = []
 
     /// A document as placed in the token stream: its source, origin, first token's position and token count
@@ -492,7 +491,7 @@ struct Packer {
         entry["tokens_per_source"] = .object(JSONObject(sourceNames.enumerated().map { (key: $0.element, value: .int(shardSourceTokens[$0.offset])) }))
         var files = JSONObject()
         let binBytes = shardTokens.withUnsafeBytes { Array($0) }
-        // Digests are keyed by the files' own names (`shard-000000.bin`), as they lie beside the manifest.
+        // Digests are keyed by the files' own names (`shard-00000.bin`), as they lie beside the manifest.
         let fileName = "shard-" + name
         files[fileName + ".bin"] = .string(try writeFile(base + ".bin", binBytes))
         files[fileName + ".idx"] = .string(try writeFile(base + ".idx", MegatronIndex.bytes(sequences: shardSequences, length: plan.sequenceLength)))
@@ -532,7 +531,8 @@ struct Packer {
         // The tokens of an unfinished last sequence are dropped (with their per-source counts).
         let tail = sequence.count
         try writeShard()
-        droppedTailDocuments = started.count
+        // What is still unlisted started in the dropped tail (after the last full sequence): it is in no shard.
+        let droppedTailDocuments = started.count
         var manifest = JSONObject()
         manifest["format"] = .string("thresh-shards")
         manifest["version"] = .int(ShardVerifier.manifestVersion)

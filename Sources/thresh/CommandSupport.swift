@@ -61,6 +61,11 @@ struct SummaryArguments: ParsableArguments {
 
     /// Prints the summary (unless quiet) and writes it where `--stats` says.
     func finish(_ statistics: [StageStatistics]) throws { try finishStatistics(statistics, options: options) }
+
+    /// Only writes the statistics where `--stats` says, for commands whose own report stands in for the summary.
+    func writeStatistics(_ statistics: [StageStatistics]) throws {
+        try finishStatistics(statistics, options: StageOptions(stats: stats, quiet: true))
+    }
 }
 
 /// The options every stage's summary needs.
@@ -250,29 +255,23 @@ func finishStatistics(_ stats: [StageStatistics], options: StageOptions) throws 
 func runReportingErrors(_ body: () throws -> Void) throws {
     ignoreBrokenPipeSignal()
     removeTemporariesOnSignals()
-    do {
-        try body()
-    } catch let error as ThreshError where error.code == .brokenPipe {
-        // Like any Unix filter whose reader has gone (`| head`): stop quietly.
-        throw ExitCode(0)
-    } catch let error as ThreshError {
-        printError("thresh: error: \(error)")
-        throw ExitCode(error.code.exitStatus)
-    }
+    do { try body() } catch { throw exitError(for: error) }
 }
 
 /// `runReportingErrors` for a command that waits on other processes (Slurm's).
 func runReportingErrors(_ body: () async throws -> Void) async throws {
     ignoreBrokenPipeSignal()
     removeTemporariesOnSignals()
-    do {
-        try await body()
-    } catch let error as ThreshError where error.code == .brokenPipe {
-        throw ExitCode(0)
-    } catch let error as ThreshError {
-        printError("thresh: error: \(error)")
-        throw ExitCode(error.code.exitStatus)
-    }
+    do { try await body() } catch { throw exitError(for: error) }
+}
+
+/// What a command's error becomes: a `ThreshError` is printed once and becomes its code's exit status; a broken
+/// pipe (`thresh … | head`) ends quietly like any Unix filter whose reader has gone; anything else passes through.
+private func exitError(for error: any Error) -> any Error {
+    guard let error = error as? ThreshError else { return error }
+    if error.code == .brokenPipe { return ExitCode(0) }
+    printError("thresh: error: \(error)")
+    return ExitCode(error.code.exitStatus)
 }
 
 /// SIGINT and SIGTERM remove the temporary files of unfinished outputs, then end the process as the signal would.

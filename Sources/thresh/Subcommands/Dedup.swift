@@ -104,7 +104,7 @@ struct DedupStats: ParsableCommand {
             }
             // The same row as the dedup stage's in a run: documents, removed as duplicates, pairs, clusters.
             let row = StageStatistics(dedupStatistics: stats, seconds: 0)
-            try finishStatistics([row], options: StageOptions(stats: summary.stats, quiet: true))
+            try summary.writeStatistics([row])
             if json {
                 var o = stats
                 o["largest_clusters"] = .array(clusters.map { .object($0) })
@@ -180,7 +180,7 @@ struct DedupGenerate: ParsableCommand {
             stats.bytesOut = writer.bytesWritten
             stats.count("planted-copies", copies)
             stats.seconds = monotonicSeconds() - started
-            try finishStatistics([stats], options: StageOptions(stats: summary.stats, quiet: true))
+            try summary.writeStatistics([stats])
             if !summary.quiet { printError("dedup generate: \(bases) documents and \(copies) planted copies in \(output)") }
         }
     }

@@ -19,7 +19,7 @@ struct Samples: ParsableCommand {
             var stats = StageStatistics(stage: "samples")
             for (key, value) in counts { if let n = value.intValue { stats.count(key, n) } }
             stats.seconds = monotonicSeconds() - started
-            try finishStatistics([stats], options: StageOptions(stats: summary.stats, quiet: true))
+            try summary.writeStatistics([stats])
             if !summary.quiet {
                 printError("thresh: wrote \(output)/crawl-sample.warc.gz, \(output)/crawl/, \(output)/reference/ (\(JSONWriter.string(.object(counts))))")
             }
