@@ -5,7 +5,8 @@ import ThreshIO
 /// counts, the Megatron index, the text shards, and every sha256).
 public enum ShardVerifier {
     /// The manifest layout this build writes and reads. 2: digests keyed by file name (`shard-00000.bin`).
-    public static let manifestVersion = 2
+    /// 3: `megatron_entries` names the `.idx` layout (one entry per document by default).
+    public static let manifestVersion = 3
 
     /// Problems found (empty when everything agrees).
     /// - Parameter tokenizer: when given, every text-shard document is tokenised again and compared with the tokens
@@ -24,6 +25,9 @@ public enum ShardVerifier {
         let mostCount = 1 << 48
         guard let length = manifest["sequence_length"]?.intValue, (2...(1 << 24)).contains(length) else {
             return ["manifest.json: sequence_length must be an integer from 2 to 2^24"]
+        }
+        guard let layout = manifest["megatron_entries"]?.stringValue.flatMap(MegatronLayout.init(rawValue:)) else {
+            return ["manifest.json: megatron_entries must be one of \(MegatronLayout.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", "))"]
         }
         var problems: [String] = []
         var textCheck = TextShardCheck(tokenizer: tokenizer)
@@ -53,10 +57,10 @@ public enum ShardVerifier {
             }
             let bin = try readEntireRawFile(directory + "/" + name + ".bin")
             if bin.count != tokens * 2 { problems.append("\(name).bin: \(bin.count) bytes for \(tokens) tokens") }
+            // Tokens as stored (little-endian), as the sharder saw them when it wrote the index.
+            let storedTokens = bin.withUnsafeBytes { raw in (0..<(raw.count / 2)).map { raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self) } }
             if digests[name + ".jsonl.zst"] != nil {
-                let shardTokens = bin.withUnsafeBytes { raw in
-                    (0..<(raw.count / 2)).map { UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)) }
-                }
+                let shardTokens = storedTokens.map { UInt16(littleEndian: $0) }
                 let reader = try DocumentReader(path: directory + "/" + name + ".jsonl.zst")
                 var listed = 0
                 while let d = try reader.next() {
@@ -69,7 +73,13 @@ public enum ShardVerifier {
                 if let problem = textCheck.endShard(name, tokens: shardTokens) { problems.append(problem) }
             }
             let idx = try readEntireRawFile(directory + "/" + name + ".idx")
-            if idx != MegatronIndex.bytes(sequences: sequences, length: length) { problems.append("\(name).idx: not the index of \(sequences) sequences") }
+            let entries = MegatronIndex.entryLengths(of: storedTokens, layout: layout, sequenceLength: length)
+            if idx != MegatronIndex.bytes(entryLengths: entries) {
+                problems.append("\(name).idx: not the index of the .bin's \(entries.count) \(layout == .document ? "documents" : "sequences")")
+            }
+            if let listed = o["megatron_entries"]?.intValue, listed != entries.count {
+                problems.append("\(name): \(entries.count) Megatron entries, the manifest says \(listed)")
+            }
         }
         if manifest["shards"]?.arrayValue?.isEmpty ?? true { problems.append("no shards") }
         return problems
@@ -99,7 +109,7 @@ struct TextShardCheck {
         guard start < tokens.count else { return "\(shard).jsonl.zst: \(d.id) starts after the shard's last token" }
         next = start + count
         // A document cut at the token budget may end inside a character, so its text need not tokenise back.
-        if let tokenizer, d.attrs["cut_at_budget"] == nil {
+        if let tokenizer, d.attrs["cut_at_budget"] != .bool(true) {
             var expected = tokenizer.encode(d.text).map { UInt16($0) }
             if expected.count + 1 == count { expected.append(UInt16(GPT2Tokenizer.endOfText)) }
             guard expected.count == count else { return "\(shard).jsonl.zst: \(d.id) tokenises to \(expected.count) tokens, its span has \(count)" }

@@ -36,6 +36,8 @@ public struct MixPlan: Sendable {
     public var sequencesPerShard = 16384
     /// Also write the documents of each shard as text (`.jsonl.zst`), for trainers that tokenise themselves.
     public var textShards = true
+    /// What one entry of the Megatron `.idx` holds.
+    public var megatronEntries = MegatronLayout.document
     /// Recorded in the manifest: what the shards were made from (the runner reuses shards whose fingerprint matches).
     public var fingerprint: String?
 
@@ -50,6 +52,8 @@ public struct MixPlan: Sendable {
         OptionSpec("sequence-length", .integer(min: 2, max: 1 << 24), default: .integer(2048), help: "tokens per training sequence"),
         OptionSpec("sequences-per-shard", .integer(min: 1, max: 1 << 32), default: .integer(16384), help: "sequences in each shard file"),
         OptionSpec("text-shards", .flag, default: .flag(true), help: "also write each shard's documents as text (.jsonl.zst)"),
+        OptionSpec("megatron-entries", .choice(MegatronLayout.allCases.map(\.rawValue)), default: .text(MegatronLayout.document.rawValue),
+                   help: "entries of the Megatron .idx: 'document' (one per document, as Megatron's preprocess_data.py writes; GPTDataset packs) or 'sequence' (one per pre-packed sequence)"),
         OptionSpec("max-epochs", .real(min: 0, max: 1e6, minExclusive: true), default: .real(10),
                    help: "most epochs any source may be repeated (GPT-3's largest was 3.4); a plan over it is an error"),
         OptionSpec("allow-epochs", .flag, default: .flag(false), help: "allow sources beyond max-epochs"),
@@ -74,6 +78,7 @@ public struct MixPlan: Sendable {
         sequenceLength = values.int("sequence-length")
         sequencesPerShard = values.int("sequences-per-shard")
         textShards = values.bool("text-shards")
+        megatronEntries = MegatronLayout(rawValue: values.string("megatron-entries")) ?? .document
         maxEpochs = values.double("max-epochs")
         allowEpochs = values.bool("allow-epochs")
     }
@@ -148,14 +153,16 @@ public struct MixPlan: Sendable {
 /// 3. Sources are interleaved by tokens: the next document comes from the source furthest below its share.
 /// 4. Documents, each followed by `<|endoftext|>`, are packed into sequences of `sequenceLength` tokens; the tokens
 ///    after the last full sequence are dropped (counted in the manifest as `dropped_tail_tokens`).
-/// 5. Shards of `sequencesPerShard` sequences: `shard-NNNNN.bin` (flat little-endian uint16: nanoGPT's format, and
-///    Megatron's data file), `shard-NNNNN.idx` (Megatron-LM MMIDIDX version 1, one entry per sequence), and with
+/// 5. Shards of `sequencesPerShard` sequences (a remainder under half a shard joins the last full shard):
+///    `shard-NNNNN.bin` (flat little-endian uint16: nanoGPT's format, and Megatron's data file), `shard-NNNNN.idx`
+///    (Megatron-LM MMIDIDX version 1, one entry per document, or per sequence with `megatronEntries`), and with
 ///    text shards `shard-NNNNN.jsonl.zst` (exactly the documents whose first token is in the shard, decoded, with
 ///    their origin and token span). `manifest.json`
 ///    lists per shard tokens, documents, sequences, tokens per source and sha256 of every file.
 ///
 /// Memory: per source, 16 bytes per document for token and origin offsets and 4 for the epoch order; tokens and
-/// origins (id, URL) stay on disk.
+/// origins (id, URL) stay on disk. The shard being filled is held (at most 1.5 × `sequencesPerShard` ×
+/// `sequenceLength` tokens, 96 MiB at the defaults), with its documents' tokens again when text shards are written.
 public final class Sharder {
     public let plan: MixPlan
     public let output: String
@@ -469,9 +476,22 @@ struct Packer {
                 sequence.removeAll(keepingCapacity: true)
                 for k in sequenceSourceTokens.indices { shardSourceTokens[k] += sequenceSourceTokens[k]; sequenceSourceTokens[k] = 0 }
                 shardSequences += 1
-                if shardSequences == plan.sequencesPerShard { try writeShard() }
+                if shardSequences == sequencesInShard(shardIndex) { try writeShard() }
             }
         }
+    }
+
+    /// Sequences the plan yields in all: the budget's full sequences.
+    var plannedSequences: Int { plan.budgetTokens / plan.sequenceLength }
+
+    /// Sequences of shard `index`: `sequencesPerShard`, except that a remainder under half a shard joins the shard
+    /// before it. So no shard but a lone one is tiny: Megatron's split of a tiny dataset (`split = "90,10,0"` over a
+    /// few documents) leaves a split with no document, and its epoch count then never ends.
+    func sequencesInShard(_ index: Int) -> Int {
+        let perShard = plan.sequencesPerShard
+        let fullShards = plannedSequences / perShard, remainder = plannedSequences % perShard
+        if fullShards >= 1, remainder > 0, remainder * 2 < perShard, index == fullShards - 1 { return perShard + remainder }
+        return perShard
     }
 
     mutating func writeShard() throws {
@@ -494,18 +514,22 @@ struct Packer {
         // Digests are keyed by the files' own names (`shard-00000.bin`), as they lie beside the manifest.
         let fileName = "shard-" + name
         files[fileName + ".bin"] = .string(try writeFile(base + ".bin", binBytes))
-        files[fileName + ".idx"] = .string(try writeFile(base + ".idx", MegatronIndex.bytes(sequences: shardSequences, length: plan.sequenceLength)))
+        let entries = MegatronIndex.entryLengths(of: shardTokens, layout: plan.megatronEntries, sequenceLength: plan.sequenceLength)
+        entry["megatron_entries"] = .int(entries.count)
+        files[fileName + ".idx"] = .string(try writeFile(base + ".idx", MegatronIndex.bytes(entryLengths: entries)))
         if plan.textShards {
             let text = try DocumentWriter(path: base + ".jsonl.zst")
             // Each document keeps its source document's id and URL (an id may recur in later epochs); attrs give its
             // span in this shard's .bin: tokens [shard_token_start, shard_token_start + shard_tokens), the separator
-            // included, running into the next shard when it passes this one's end.
+            // included, running into the next shard when it passes this one's end. Every line has the same keys
+            // (`url` null when unknown, `cut_at_budget` always), as loaders that infer one schema from the first
+            // rows (Hugging Face datasets, pandas) need.
             for d in listed {
                 var document = Document(id: d.origin["id"]?.stringValue ?? "", source: sourceNames[d.source],
-                                        text: tokenizer.decode(d.tokens.map { UInt32(UInt16(littleEndian: $0)) }),
-                                        url: d.origin["url"]?.stringValue)
-                document.attrs = ["shard_token_start": .int(d.start - tokensWritten), "shard_tokens": .int(d.count)]
-                if d.cut { document.attrs["cut_at_budget"] = .bool(true) }
+                                        text: tokenizer.decode(d.tokens.map { UInt32(UInt16(littleEndian: $0)) }))
+                document.fields["url"] = d.origin["url"] ?? .null
+                document.attrs = ["shard_token_start": .int(d.start - tokensWritten), "shard_tokens": .int(d.count),
+                                  "cut_at_budget": .bool(d.cut)]
                 try text.write(document)
             }
             try text.close()
@@ -538,6 +562,7 @@ struct Packer {
         manifest["version"] = .int(ShardVerifier.manifestVersion)
         manifest["sequence_length"] = .int(plan.sequenceLength)
         manifest["dtype"] = .string("uint16 little-endian")
+        manifest["megatron_entries"] = .string(plan.megatronEntries.rawValue)
         manifest["dropped_tail_tokens"] = .int(tail)
         manifest["dropped_tail_documents"] = .int(droppedTailDocuments)
         manifest["shards"] = .array(shards)
@@ -562,25 +587,65 @@ func readFileDigest(_ path: String) throws -> [UInt8] {
     return sha.finalize()
 }
 
-/// Megatron-LM's indexed dataset index (`MMIDIDX`, version 1): a header, then the sequence lengths (int32), the
-/// byte offsets of the sequences in the .bin (int64), and the document index (int64; here each sequence is
-/// its own document, documents inside a sequence are separated by `<|endoftext|>`).
+/// What one entry of a shard's Megatron `.idx` holds.
+public enum MegatronLayout: String, CaseIterable, Sendable {
+    /// One entry per document: its tokens and its `<|endoftext|>` (as Megatron's `preprocess_data.py --append-eod`
+    /// writes them), so `GPTDataset` sees document boundaries, shuffles documents and packs its own samples. A
+    /// document running over a shard's end is two entries, one in each shard.
+    case document
+    /// One entry per pre-packed sequence of `sequence-length` tokens (documents inside joined by `<|endoftext|>`),
+    /// for trainers that want the samples exactly as Thresh packed them.
+    case sequence
+}
+
+/// Megatron-LM's indexed dataset index (`MMIDIDX`, version 1): a header, then the entry lengths (int32), the
+/// byte offsets of the entries in the .bin (int64), and the document index (int64: where each document's entries
+/// begin, here one entry per document).
 public enum MegatronIndex {
     /// dtype code 8 = uint16 in Megatron's `DType`.
     public static let uint16Code: UInt8 = 8
+    /// The largest entry an int32 length holds; a longer document piece (over 2^31 tokens) is split.
+    static let mostEntryTokens = Int(Int32.max)
 
-    public static func bytes(sequences: Int, length: Int) -> [UInt8] {
+    /// The index of entries with these lengths, laid out one after another in the .bin.
+    public static func bytes(entryLengths: [Int]) -> [UInt8] {
+        let count = entryLengths.count
         var out: [UInt8] = Array("MMIDIDX\u{0}\u{0}".utf8)
+        out.reserveCapacity(out.count + 17 + count * 20 + 8)
         func put64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
         func put32(_ v: Int32) { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
         put64(1)
         out.append(uint16Code)
-        put64(UInt64(sequences))
-        put64(UInt64(sequences + 1))
-        for _ in 0..<sequences { put32(Int32(length)) }
-        for i in 0..<sequences { put64(UInt64(i * length * 2)) }
-        for i in 0...sequences { put64(UInt64(i)) }
+        put64(UInt64(count))
+        put64(UInt64(count + 1))
+        for length in entryLengths { put32(Int32(length)) }
+        var offset: UInt64 = 0
+        for length in entryLengths { put64(offset); offset += UInt64(length) * 2 }
+        for i in 0...count { put64(UInt64(i)) }
         return out
+    }
+
+    /// Entry lengths of a shard's tokens (little-endian uint16, as in the .bin) in `layout`. Documents are found by
+    /// their separators: the tokenizer never makes `<|endoftext|>` from text, so each one ends a document, and what
+    /// follows the last one is the start of a document running into the next shard (or cut at the budget).
+    public static func entryLengths(of tokens: [UInt16], layout: MegatronLayout, sequenceLength: Int) -> [Int] {
+        switch layout {
+        case .sequence:
+            return Array(repeating: sequenceLength, count: tokens.count / sequenceLength)
+        case .document:
+            let separator = UInt16(GPT2Tokenizer.endOfText).littleEndian
+            var lengths: [Int] = []
+            var start = 0
+            func entry(_ end: Int) {
+                var from = start
+                while end - from > mostEntryTokens { lengths.append(mostEntryTokens); from += mostEntryTokens }
+                if end > from { lengths.append(end - from) }
+                start = end
+            }
+            for (i, token) in tokens.enumerated() where token == separator { entry(i + 1) }
+            entry(tokens.count)
+            return lengths
+        }
     }
 }
 

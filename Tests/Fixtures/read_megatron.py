@@ -2,7 +2,8 @@
 """An independent reader of Megatron-LM indexed datasets (MMIDIDX version 1), written from the format's
 description: header b'MMIDIDX\\x00\\x00', uint64 version (1), uint8 dtype code (8 = uint16), uint64 sequence count,
 uint64 document count, then int32 sequence lengths, int64 byte offsets of the sequences in the .bin, and int64
-document index. Prints JSON: sequences, documents, tokens, the first tokens, and whether the .bin and a flat
+document index. Prints JSON: sequences (entries), documents, tokens, the first tokens, how many entries end in
+<|endoftext|> and how many hold one inside, and whether the .bin and a flat
 nanoGPT-style uint16 read of the same file agree. usage: read_megatron.py PREFIX (PREFIX.bin, PREFIX.idx)"""
 import json, struct, sys
 import numpy as np
@@ -30,5 +31,7 @@ print(json.dumps({
     "sequences": int(count), "documents": int(doc_count) - 1, "tokens": int(joined.size),
     "sizes": sorted(set(int(s) for s in sizes)), "doc_idx_is_range": bool((doc_idx == np.arange(doc_count)).all()),
     "eot_count": int((joined == 50256).sum()), "first": [int(x) for x in joined[:8]],
+    "entries_ending_in_eot": sum(1 for s in sequences if s.size and s[-1] == 50256),
+    "entries_with_inner_eot": sum(1 for s in sequences if (s[:-1] == 50256).any()),
     "nanogpt_equal": bool(np.array_equal(flat, joined)),
 }))

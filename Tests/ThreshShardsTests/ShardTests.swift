@@ -55,7 +55,7 @@ struct ShardTests {
         var old = manifest
         old["version"] = .int(1)
         try writeFile(dir + "/out/manifest.json", Array(JSONWriter.string(.object(old)).utf8))
-        #expect(try ShardVerifier.verify(dir + "/out").first?.contains("this build reads version 2") == true)
+        #expect(try ShardVerifier.verify(dir + "/out").first?.contains("this build reads version \(ShardVerifier.manifestVersion)") == true)
     }
 
     @Test func textShardsHoldExactlyTheDocumentsOfTheirTokensWithTheirOrigins() throws {
@@ -133,39 +133,131 @@ struct ShardTests {
         #expect(try readFile(dir + "/one/shard-00000.bin") == readFile(dir + "/two/shard-00000.bin"))
     }
 
-    /// An independent numpy reader, written from the format's description, reads the Megatron .bin/.idx with the
-    /// same tokens and boundaries, and the nanoGPT view of the .bin is the same token stream.
-    @Test func megatronFilesReadBackWithNumpy() throws {
+    /// Runs a Python script and returns the JSON object it prints (the failure message is its stderr).
+    func runPython(_ python: String, _ arguments: [String]) throws -> JSONObject {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [python] + arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "\(arguments.joined(separator: " ")): \(errors.suffix(2000))")
+        return try #require(try JSONParser.parse(String(decoding: data, as: UTF8.self)).objectValue)
+    }
+
+    /// An independent numpy reader, written from the format's description, reads the Megatron .bin/.idx: one entry
+    /// per document, each ending in `<|endoftext|>` but for the shard's last (a document running into the next
+    /// shard), none holding one inside; laid end to end they are the nanoGPT view of the .bin.
+    @Test func megatronEntriesAreDocumentsReadBackWithNumpy() throws {
         let dir = makeTemporaryDirectory()
         var plan = MixPlan(sources: try sources(dir), budgetTokens: 150_000)
         plan.sequencesPerShard = 16
         plan.sequenceLength = 1024
         let manifest = try Sharder(plan: plan, vocabulary: vocabulary, output: dir + "/out").run()
+        #expect(manifest["megatron_entries"] == .string("document"))
         let shard = try #require(manifest["shards"]?.arrayValue?.first?.objectValue)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", TestPaths.fixtures + "/read_megatron.py", dir + "/out/shard-00000"]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = Pipe()
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "python3 with numpy is needed")
-        let result = try #require(try JSONParser.parse(String(decoding: data, as: UTF8.self)).objectValue)
-        #expect(result["sequences"]?.intValue == shard["sequences"]?.intValue)
+        let result = try runPython("python3", [TestPaths.fixtures + "/read_megatron.py", dir + "/out/shard-00000"])
+        let entries = try #require(result["sequences"]?.intValue)
+        #expect(entries == shard["megatron_entries"]?.intValue)
+        #expect(entries > shard["sequences"]!.intValue! * 2, "documents are shorter than a sequence here")
         #expect(result["tokens"]?.intValue == shard["tokens"]?.intValue)
-        #expect(result["sizes"] == .array([.int(1024)]))
         #expect(result["doc_idx_is_range"] == .bool(true))
         #expect(result["nanogpt_equal"] == .bool(true))
-        // Document boundaries: one <|endoftext|> after each document.
-        let bin = try readFile(dir + "/out/shard-00000.bin")
-        var eot = 0
-        bin.withUnsafeBytes { r in for o in stride(from: 0, to: bin.count, by: 2) where r.loadUnaligned(fromByteOffset: o, as: UInt16.self) == 50256 { eot += 1 } }
-        #expect(result["eot_count"]?.intValue == eot)
-        let tokenizer = try GPT2Tokenizer(path: vocabulary)
-        let first = result["first"]!.arrayValue!.map { UInt32($0.intValue!) }
-        #expect(tokenizer.decode(first).hasPrefix(tokenizer.decode(Array(first.prefix(1)))))
+        #expect(result["entries_with_inner_eot"]?.intValue == 0)
+        #expect(result["entries_ending_in_eot"]?.intValue == entries - 1)
+        #expect(result["eot_count"]?.intValue == entries - 1)
+        #expect(try ShardVerifier.verify(dir + "/out").isEmpty)
+        // An .idx that is not the documents' (here: the per-sequence one) is caught.
+        let sequences = shard["sequences"]!.intValue!
+        try writeFile(dir + "/out/shard-00000.idx", MegatronIndex.bytes(entryLengths: Array(repeating: 1024, count: sequences)))
+        #expect(try ShardVerifier.verify(dir + "/out").contains { $0.contains("shard-00000.idx: not the index of the .bin's") })
+    }
+
+    /// `megatron-entries = "sequence"` keeps the pre-packed layout: one entry per sequence.
+    @Test func megatronEntriesCanBeSequences() throws {
+        let dir = makeTemporaryDirectory()
+        var plan = MixPlan(sources: try sources(dir), budgetTokens: 150_000)
+        plan.sequencesPerShard = 16
+        plan.sequenceLength = 1024
+        plan.megatronEntries = .sequence
+        let manifest = try Sharder(plan: plan, vocabulary: vocabulary, output: dir + "/out").run()
+        #expect(manifest["megatron_entries"] == .string("sequence"))
+        let result = try runPython("python3", [TestPaths.fixtures + "/read_megatron.py", dir + "/out/shard-00000"])
+        #expect(result["sequences"]?.intValue == 16)
+        #expect(result["sizes"] == .array([.int(1024)]))
+        #expect(result["nanogpt_equal"] == .bool(true))
+        #expect(try ShardVerifier.verify(dir + "/out").isEmpty)
+    }
+
+    /// A remainder under half a shard joins the last full shard (Megatron cannot split a tiny dataset); a larger
+    /// one is its own shard.
+    @Test func aShortRemainderJoinsTheLastFullShard() throws {
+        let dir = makeTemporaryDirectory()
+        for (sequences, expected) in [(4 * 16 + 3, [16, 16, 16, 19]), (4 * 16 + 8, [16, 16, 16, 16, 8])] {
+            var plan = MixPlan(sources: try sources(dir), budgetTokens: sequences * 512 + 100)
+            plan.sequencesPerShard = 16
+            plan.sequenceLength = 512
+            plan.textShards = false
+            let manifest = try Sharder(plan: plan, vocabulary: vocabulary, output: dir + "/out\(sequences)").run()
+            #expect(manifest["shards"]?.arrayValue?.map { $0.objectValue!["sequences"]!.intValue! } == expected)
+            #expect(manifest["dropped_tail_tokens"]?.intValue == 100)
+            #expect(try ShardVerifier.verify(dir + "/out\(sequences)").isEmpty)
+        }
+    }
+
+    /// The trainers' own loaders on Thresh's shards: megatron-core's IndexedDataset, GPTDataset and
+    /// BlendedMegatronDatasetBuilder (split 90,10,0 and a blend over every shard; every sample checked against the
+    /// entries it names, positions reset at every document boundary), in both layouts; and Hugging Face datasets
+    /// on the text shards, row for row what Thresh's reader reads. The environment comes from
+    /// `scripts/venv trainers` (scripts/test makes it); without it the test is skipped, but under CI it fails.
+    @Test(.enabled(if: TestPaths.trainersPython != nil || TestPaths.isCI, "THRESH_TRAINERS_PYTHON is not set (scripts/test sets it)"))
+    func megatronAndHuggingFaceReadTheShards() throws {
+        let python = try #require(TestPaths.trainersPython, "THRESH_TRAINERS_PYTHON is not set: run scripts/test, which makes the environment")
+        let dir = makeTemporaryDirectory()
+        var plan = MixPlan(sources: try sources(dir), budgetTokens: 200_000)
+        plan.sequencesPerShard = 40
+        plan.sequenceLength = 1024
+        let manifest = try Sharder(plan: plan, vocabulary: vocabulary, output: dir + "/out").run()
+        let shards = try #require(manifest["shards"]?.arrayValue)
+        // 195 sequences: four shards of 40 and one of 35 (over half a shard, so a shard of its own).
+        #expect(shards.count == 5)
+        let result = try runPython(python, [TestPaths.fixtures + "/trainers_read_shards.py", "megatron", dir + "/out", "90,10,0", dir + "/cache"])
+        #expect(result["shards"]?.intValue == shards.count)
+        #expect(result["entries"]?.intValue == shards.reduce(0) { $0 + $1.objectValue!["megatron_entries"]!.intValue! })
+        #expect(result["splits_built"] == .array([.bool(true), .bool(true), .bool(false)]))
+        #expect(result["samples"]!.intValue! >= 190)
+        #expect(result["blended_samples"]!.intValue! >= 190)
+        // Every boundary inside a sample restarts positions, but where a document's head runs into the next shard.
+        let boundaries = try #require(result["boundaries"]?.intValue)
+        #expect(boundaries > 100)
+        #expect(result["resets"]!.intValue! + result["head_joins"]!.intValue! == boundaries)
+        #expect(result["head_joins"]!.intValue! <= shards.count)
+
+        // The per-sequence layout: each entry one sequence, read and blended the same way.
+        plan.megatronEntries = .sequence
+        try Sharder(plan: plan, vocabulary: vocabulary, output: dir + "/packed").run()
+        let packed = try runPython(python, [TestPaths.fixtures + "/trainers_read_shards.py", "megatron", dir + "/packed", "90,10,0", dir + "/cache-packed"])
+        #expect(packed["entries"]?.intValue == 195)
+
+        // Hugging Face datasets on the text shards: the rows Thresh's reader reads, in order.
+        let hf = try runPython(python, [TestPaths.fixtures + "/trainers_read_shards.py", "hf", dir + "/out"])
+        var digest = SHA256()
+        var rows = 0
+        for n in shards.indices {
+            let reader = try DocumentReader(path: dir + "/out/shard-\(String(format6(n))).jsonl.zst")
+            while let d = try reader.next() {
+                let bytes = Array(d.id.utf8) + [0] + Array(d.text.utf8) + [0]
+                bytes.withUnsafeBytes { digest.update($0) }
+                rows += 1
+            }
+        }
+        #expect(hf["rows"]?.intValue == rows)
+        #expect(hf["digest"]?.stringValue == hexString(digest.finalize()))
+        #expect(hf["columns"] == .array(["attrs", "id", "source", "text", "url"].map { .string($0) }))
     }
 
     @Test func mixFileErrorsNameFileLineAndKey() throws {

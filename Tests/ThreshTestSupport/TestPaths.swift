@@ -33,6 +33,10 @@ public enum TestPaths {
     /// where they always run (and fail loudly when the data is missing).
     public static var sharedDataAvailable: Bool { isCI || exists(sharedData + "/warc") }
 
+    /// The Python of the trainers' environment (`scripts/venv trainers`: megatron-core, a CPU torch, HF datasets),
+    /// which scripts/test exports as `THRESH_TRAINERS_PYTHON`; nil when it is not set.
+    public static var trainersPython: String? { getenv("THRESH_TRAINERS_PYTHON").map { String(cString: $0) } }
+
     /// The built `thresh` executable (debug build by default, as `swift test` builds it).
     public static var threshBinary: String {
         if let env = getenv("THRESH_BINARY") { return String(cString: env) }
