@@ -66,6 +66,9 @@ public struct MixPlan: Sendable {
         OptionSpec("weight", .real(min: 0, max: 1e12, minExclusive: true), required: true, help: "the source's share of the tokens (normalised)"),
     ])
 
+    /// Files in the sources' directories that are not JSONL (by name), which `load` left out; the caller names them.
+    public var skippedFiles: [String] = []
+
     /// Most epochs a source may be repeated (see `allowEpochs`).
     public var maxEpochs = 10.0
     /// Allow sources beyond `maxEpochs`.
@@ -92,6 +95,7 @@ public struct MixPlan: Sendable {
         let values = try schema.parse(table: doc.root, in: doc, at: "", ignoring: ["source"])
         guard case .array(let sources)? = doc.root["source"], !sources.isEmpty else { throw doc.error("at least one [[source]] is required", at: "source") }
         var mixSources: [MixSource] = []
+        var skippedFiles: [String] = []
         for (n, s) in sources.enumerated() {
             let key = "source[\(n)]"
             guard case .object(let table) = s else { throw doc.error("must be a table", at: key) }
@@ -102,13 +106,14 @@ public struct MixPlan: Sendable {
             var files: [String] = []
             for p in v.list("path") {
                 let full = Paths.resolve(p, relativeTo: base)
-                let listed = try documentFiles(full)
+                let listed = try documentFiles(full) { skippedFiles.append($0) }
                 guard !listed.isEmpty else { throw doc.error("no documents at \(full)", at: key + ".path") }
                 files += listed
             }
             mixSources.append(MixSource(name: name, files: files, weight: v.double("weight")))
         }
         var plan = MixPlan(sources: mixSources, budgetTokens: 1)
+        plan.skippedFiles = skippedFiles
         plan.apply(values)
         try plan.check()
         return plan
@@ -133,7 +138,7 @@ public struct MixPlan: Sendable {
             let full = path + "/" + name
             if Paths.isDirectory(full) { files += try documentFiles(full, skipped: skipped); continue }
             let lower = name.lowercased()
-            if [".jsonl", ".jsonl.gz", ".jsonl.zst", ".json", ".json.gz", ".json.zst", ".ndjson"].contains(where: { lower.hasSuffix($0) }) {
+            if [".jsonl", ".jsonl.gz", ".jsonl.zst", ".json", ".json.gz", ".json.zst", ".ndjson", ".ndjson.gz", ".ndjson.zst"].contains(where: { lower.hasSuffix($0) }) {
                 files.append(full)
             } else {
                 skipped?(full)

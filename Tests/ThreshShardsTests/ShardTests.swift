@@ -270,4 +270,26 @@ struct ShardTests {
             #expect(e.file == dir + "/mix.toml" && e.line == 5 && e.message.contains("source[0].weight"), "\(e)")
         }
     }
+
+    /// A source folder is read recursively, with every JSONL spelling; other files are left out and named.
+    @Test func sourceFoldersAreReadRecursivelyAndSkippedFilesNamed() throws {
+        let dir = makeTemporaryDirectory()
+        try Paths.makeDirectories(dir + "/docs/sub/deeper")
+        let line = Array("{\"id\":\"x\",\"text\":\"words\"}\n".utf8)
+        for name in ["a.jsonl", "B.JSONL", "sub/c.json", "sub/deeper/d.ndjson", "sub/e.jsonl.zst"] {
+            if name.hasSuffix(".zst") {
+                let out = try DocumentWriter(path: dir + "/docs/" + name)
+                try out.write(Document(id: "z", text: "words"))
+                try out.close()
+            } else {
+                try writeFile(dir + "/docs/" + name, line)
+            }
+        }
+        try writeFile(dir + "/docs/README.md", Array("notes".utf8))
+        try writeFile(dir + "/mix.toml", Array("budget-tokens = 4096\n[[source]]\nname = \"a\"\npath = \"docs\"\nweight = 1\n".utf8))
+        let plan = try MixPlan.load(dir + "/mix.toml")
+        #expect(plan.sources[0].files.map { String($0.dropFirst(dir.count + 6)) }.sorted()
+                == ["B.JSONL", "a.jsonl", "sub/c.json", "sub/deeper/d.ndjson", "sub/e.jsonl.zst"])
+        #expect(plan.skippedFiles == [dir + "/docs/README.md"])
+    }
 }

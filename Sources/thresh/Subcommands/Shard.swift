@@ -36,6 +36,7 @@ struct ShardBuild: ParsableCommand {
         try runReportingErrors {
             let started = monotonicSeconds()
             let plan = try MixPlan.load(mix)
+            for file in plan.skippedFiles { printError("shard: skipped \(file): not a JSONL file (.jsonl, .json, .ndjson, optionally .gz or .zst)") }
             let sharder = try Sharder(plan: plan, vocabulary: try VocabularyLocator.locate(explicit: vocabulary), output: output)
             let progress = Progress(quiet: summary.quiet)
             sharder.progress = { progress.update("shard: \($0)") }
