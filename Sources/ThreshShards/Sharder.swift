@@ -166,8 +166,8 @@ public struct MixPlan: Sendable {
 ///    lists per shard tokens, documents, sequences, tokens per source and sha256 of every file.
 ///
 /// Memory: per source, 16 bytes per document for token and origin offsets and 4 for the epoch order; tokens and
-/// origins (id, URL) stay on disk. The shard being filled is held (at most 1.5 × `sequencesPerShard` ×
-/// `sequenceLength` tokens, 96 MiB at the defaults), with its documents' tokens again when text shards are written.
+/// origins (id, URL) stay on disk. Shards are written as their sequences complete: one sequence, the documents
+/// started in it and one Megatron entry length per document of the open shard are held.
 public final class Sharder {
     public let plan: MixPlan
     public let output: String
@@ -428,7 +428,10 @@ struct EpochStream {
     }
 }
 
-/// Packs documents into sequences and sequences into shard files.
+/// Packs documents into sequences and sequences into shard files, streaming: each sequence goes to its shard's
+/// `.bin` (and digest, and Megatron entries) as it completes, and the documents that start in it to the shard's
+/// text file. Held in memory: the sequence being filled, the documents started in it (with their tokens, for their
+/// text), and one Megatron entry length per document of the open shard.
 struct Packer {
     let output: String
     let plan: MixPlan
@@ -436,16 +439,29 @@ struct Packer {
     let tokenizer: GPT2Tokenizer
     var shardIndex = 0
     var sequence: [UInt16] = []
-    var shardTokens: [UInt16] = []
-    var shardSequences = 0
-    var shardSourceTokens: [Int]
     /// Per-source tokens of the sequence being filled (they join the shard's counts when it is complete).
     var sequenceSourceTokens: [Int]
-    /// Documents started since the last shard was written, each with where it starts in the token stream.
-    var started: [StartedDocument] = []
-    /// Tokens in the shards written so far (the stream position where the next shard begins).
+    /// Documents started in the sequence being filled, each with where it starts in the token stream. They join
+    /// their shard's text when the sequence completes; those still here at the end started in the dropped tail.
+    var pending: [StartedDocument] = []
+    /// Tokens in the shards closed so far (the stream position where the open shard begins).
     var tokensWritten = 0
     var shards: [JSONValue] = []
+    var open: OpenShard?
+
+    /// The shard being written.
+    struct OpenShard {
+        var bin: OutputFile
+        var binDigest = SHA256()
+        var text: DocumentWriter?
+        var sequences = 0
+        var tokens = 0
+        var documentsStarted = 0
+        var sourceTokens: [Int]
+        /// Megatron entry lengths so far, and the tokens of the entry still open (a document not yet ended).
+        var entries: [Int] = []
+        var openEntry = 0
+    }
 
     /// A document as placed in the token stream: its source, origin, first token's position and token count
     /// (with the separator).
@@ -464,26 +480,8 @@ struct Packer {
         self.plan = plan
         self.sourceNames = sourceNames
         self.tokenizer = tokenizer
-        shardSourceTokens = [Int](repeating: 0, count: sourceNames.count)
-        sequenceSourceTokens = shardSourceTokens
+        sequenceSourceTokens = [Int](repeating: 0, count: sourceNames.count)
         sequence.reserveCapacity(plan.sequenceLength)
-    }
-
-    mutating func add(document: [UInt16], source: Int, origin: JSONObject = [:], separator: Bool = true) throws {
-        let start = tokensWritten + shardTokens.count + sequence.count
-        started.append(StartedDocument(source: source, origin: origin, tokens: plan.textShards ? document : [], start: start,
-                                       count: document.count + (separator ? 1 : 0), cut: !separator))
-        for t in separator ? document + [UInt16(GPT2Tokenizer.endOfText).littleEndian] : document {
-            sequence.append(t)
-            sequenceSourceTokens[source] += 1
-            if sequence.count == plan.sequenceLength {
-                shardTokens += sequence
-                sequence.removeAll(keepingCapacity: true)
-                for k in sequenceSourceTokens.indices { shardSourceTokens[k] += sequenceSourceTokens[k]; sequenceSourceTokens[k] = 0 }
-                shardSequences += 1
-                if shardSequences == sequencesInShard(shardIndex) { try writeShard() }
-            }
-        }
     }
 
     /// Sequences the plan yields in all: the budget's full sequences.
@@ -499,69 +497,112 @@ struct Packer {
         return perShard
     }
 
-    mutating func writeShard() throws {
-        guard shardSequences > 0 else { return }
-        // Exactly the documents whose first token is in this shard's .bin (one cut by the shard's end is listed here,
-        // where it starts; its span says how far it runs). Later ones stay for the next shard.
-        let end = tokensWritten + shardTokens.count
-        let listed = started.prefix { $0.start < end }
-        started.removeFirst(listed.count)
-        let name = String(format6(shardIndex))
-        let base = output + "/shard-" + name
-        var entry = JSONObject()
-        entry["name"] = .string("shard-" + name)
-        entry["sequences"] = .int(shardSequences)
-        entry["tokens"] = .int(shardTokens.count)
-        entry["documents_started"] = .int(listed.count)
-        entry["tokens_per_source"] = .object(JSONObject(sourceNames.enumerated().map { (key: $0.element, value: .int(shardSourceTokens[$0.offset])) }))
-        var files = JSONObject()
-        let binBytes = shardTokens.withUnsafeBytes { Array($0) }
-        // Digests are keyed by the files' own names (`shard-00000.bin`), as they lie beside the manifest.
-        let fileName = "shard-" + name
-        files[fileName + ".bin"] = .string(try writeFile(base + ".bin", binBytes))
-        let entries = MegatronIndex.entryLengths(of: shardTokens, layout: plan.megatronEntries, sequenceLength: plan.sequenceLength)
-        entry["megatron_entries"] = .int(entries.count)
-        files[fileName + ".idx"] = .string(try writeFile(base + ".idx", MegatronIndex.bytes(entryLengths: entries)))
-        if plan.textShards {
-            let text = try DocumentWriter(path: base + ".jsonl.zst")
-            // Each document keeps its source document's id and URL (an id may recur in later epochs); attrs give its
-            // span in this shard's .bin: tokens [shard_token_start, shard_token_start + shard_tokens), the separator
-            // included, running into the next shard when it passes this one's end. Every line has the same keys
-            // (`url` null when unknown, `cut_at_budget` always), as loaders that infer one schema from the first
-            // rows (Hugging Face datasets, pandas) need.
-            for d in listed {
-                var document = Document(id: d.origin["id"]?.stringValue ?? "", source: sourceNames[d.source],
-                                        text: tokenizer.decode(d.tokens.map { UInt32(UInt16(littleEndian: $0)) }))
-                document.fields["url"] = d.origin["url"] ?? .null
-                document.attrs = ["shard_token_start": .int(d.start - tokensWritten), "shard_tokens": .int(d.count),
-                                  "cut_at_budget": .bool(d.cut)]
-                try text.write(document)
+    var shardBase: String { output + "/shard-" + format6(shardIndex) }
+
+    mutating func add(document: [UInt16], source: Int, origin: JSONObject = [:], separator: Bool = true) throws {
+        let total = document.count + (separator ? 1 : 0)
+        guard total > 0 else { return }  // a document cut to nothing at the budget
+        let start = tokensWritten + (open?.tokens ?? 0) + sequence.count
+        pending.append(StartedDocument(source: source, origin: origin, tokens: plan.textShards ? document : [], start: start,
+                                       count: document.count + (separator ? 1 : 0), cut: !separator))
+        let endOfText = UInt16(GPT2Tokenizer.endOfText).littleEndian
+        var position = 0
+        while position < total {
+            // Copy as much of the document as fits in the sequence being filled.
+            let take = min(total - position, plan.sequenceLength - sequence.count)
+            let fromDocument = min(take, document.count - min(position, document.count))
+            if fromDocument > 0 { sequence += document[position..<(position + fromDocument)] }
+            if take > fromDocument { sequence.append(endOfText) }
+            sequenceSourceTokens[source] += take
+            position += take
+            if sequence.count == plan.sequenceLength { try completeSequence() }
+        }
+    }
+
+    /// Writes the full sequence to the open shard (opening one if needed), lists the documents started in it, and
+    /// closes the shard when it has its sequences.
+    private mutating func completeSequence() throws {
+        if open == nil {
+            open = OpenShard(bin: try OutputFile(path: shardBase + ".bin", compression: .none),
+                             text: plan.textShards ? try DocumentWriter(path: shardBase + ".jsonl.zst") : nil,
+                             sourceTokens: [Int](repeating: 0, count: sourceNames.count))
+        }
+        try sequence.withUnsafeBytes { bytes in
+            try open!.bin.write(bytes)
+            open!.binDigest.update(bytes)
+        }
+        switch plan.megatronEntries {
+        case .sequence:
+            open!.entries.append(plan.sequenceLength)
+        case .document:
+            // As MegatronIndex.entryLengths cuts the .bin: after each separator (long pieces split at int32's end).
+            let separator = UInt16(GPT2Tokenizer.endOfText).littleEndian
+            for token in sequence {
+                open!.openEntry += 1
+                if open!.openEntry == MegatronIndex.mostEntryTokens { open!.entries.append(open!.openEntry); open!.openEntry = 0 }
+                if token == separator { open!.entries.append(open!.openEntry); open!.openEntry = 0 }
             }
+        }
+        for k in sequenceSourceTokens.indices { open!.sourceTokens[k] += sequenceSourceTokens[k]; sequenceSourceTokens[k] = 0 }
+        // Each document keeps its source document's id and URL (an id may recur in later epochs); attrs give its span
+        // in this shard's .bin: tokens [shard_token_start, shard_token_start + shard_tokens), the separator included,
+        // running into the next shard when it passes this one's end. Every line has the same keys (`url` null when
+        // unknown, `cut_at_budget` always), as loaders that infer one schema from the first rows (Hugging Face
+        // datasets, pandas) need.
+        for d in pending {
+            open!.documentsStarted += 1
+            guard let text = open!.text else { continue }
+            var document = Document(id: d.origin["id"]?.stringValue ?? "", source: sourceNames[d.source],
+                                    text: tokenizer.decode(d.tokens.map { UInt32(UInt16(littleEndian: $0)) }))
+            document.fields["url"] = d.origin["url"] ?? .null
+            document.attrs = ["shard_token_start": .int(d.start - tokensWritten), "shard_tokens": .int(d.count),
+                              "cut_at_budget": .bool(d.cut)]
+            try text.write(document)
+        }
+        pending.removeAll(keepingCapacity: true)
+        open!.sequences += 1
+        open!.tokens += sequence.count
+        sequence.removeAll(keepingCapacity: true)
+        if open!.sequences == sequencesInShard(shardIndex) { try closeShard() }
+    }
+
+    /// Closes the open shard: its .bin and text, its Megatron index, and its manifest entry.
+    private mutating func closeShard() throws {
+        guard var shard = open else { return }
+        open = nil
+        if shard.openEntry > 0 { shard.entries.append(shard.openEntry) }  // a document running into the next shard
+        let name = "shard-" + format6(shardIndex)
+        var entry = JSONObject()
+        entry["name"] = .string(name)
+        entry["sequences"] = .int(shard.sequences)
+        entry["tokens"] = .int(shard.tokens)
+        entry["documents_started"] = .int(shard.documentsStarted)
+        entry["megatron_entries"] = .int(shard.entries.count)
+        entry["tokens_per_source"] = .object(JSONObject(sourceNames.enumerated().map { (key: $0.element, value: .int(shard.sourceTokens[$0.offset])) }))
+        // Digests are keyed by the files' own names (`shard-00000.bin`), as they lie beside the manifest.
+        var files = JSONObject()
+        try shard.bin.close()
+        files[name + ".bin"] = .string(hexString(shard.binDigest.finalize()))
+        let index = MegatronIndex.bytes(entryLengths: shard.entries)
+        let idx = try OutputFile(path: shardBase + ".idx", compression: .none)
+        try idx.write(index)
+        try idx.close()
+        files[name + ".idx"] = .string(index.withUnsafeBytes { hexString(SHA256.hash($0)) })
+        if let text = shard.text {
             try text.close()
-            files[fileName + ".jsonl.zst"] = .string(hexString(try readFileDigest(base + ".jsonl.zst")))
+            files[name + ".jsonl.zst"] = .string(hexString(try readFileDigest(shardBase + ".jsonl.zst")))
         }
         entry["sha256"] = .object(files)
         shards.append(.object(entry))
         shardIndex += 1
-        tokensWritten += shardTokens.count
-        shardTokens.removeAll(keepingCapacity: true)
-        shardSequences = 0
-        for k in shardSourceTokens.indices { shardSourceTokens[k] = 0 }
-    }
-
-    private func writeFile(_ path: String, _ bytes: [UInt8]) throws -> String {
-        let out = try OutputFile(path: path, compression: .none)
-        try out.write(bytes)
-        try out.close()
-        return bytes.withUnsafeBytes { hexString(SHA256.hash($0)) }
+        tokensWritten += shard.tokens
     }
 
     mutating func finish() throws -> JSONObject {
-        // The tokens of an unfinished last sequence are dropped (with their per-source counts).
+        // The tokens of an unfinished last sequence are dropped, and the documents that started in it.
         let tail = sequence.count
-        try writeShard()
-        // What is still unlisted started in the dropped tail (after the last full sequence): it is in no shard.
-        let droppedTailDocuments = started.count
+        let droppedTailDocuments = pending.count
+        try closeShard()
         var manifest = JSONObject()
         manifest["format"] = .string("thresh-shards")
         manifest["version"] = .int(ShardVerifier.manifestVersion)

@@ -348,7 +348,7 @@ struct PipelineRunTests {
         var run = try CLI.run(["score", "--model", dir + "/model.json", "/dev/null"])
         #expect(run.status == 1 && run.stderr.contains("features.seed"), "\(run.stderr)")
         try FileManager.default.createDirectory(atPath: dir + "/shards", withIntermediateDirectories: true)
-        try writeFile(dir + "/shards/manifest.json", Array(#"{"format":"thresh-shards","version":2,"sequence_length":2048,"shards":[{"name":"shard-00000","sequences":-5,"tokens":0}]}"#.utf8))
+        try writeFile(dir + "/shards/manifest.json", Array(#"{"format":"thresh-shards","version":3,"sequence_length":2048,"megatron_entries":"document","shards":[{"name":"shard-00000","sequences":-5,"tokens":0}]}"#.utf8))
         run = try CLI.run(["shard", "verify", dir + "/shards"])
         #expect(run.status == 1 && run.stderr.contains("sequences"), "\(run.stderr)")
     }
