@@ -5,8 +5,9 @@ import PackageDescription
 ///
 /// Layering (dependencies point downwards only):
 /// `thresh` (CLI) → stages (`ThreshWARC`, `ThreshExtract`) → `ThreshIO` → `ThreshCore`, with one C module per
-/// system library (`CThreshZlib`, `CThreshZstd`, `CThreshDeflate`, `CThreshISAL` (ISA-L's CRC32) and `CThreshBrotli`
-/// wrapped by `ThreshIO`; `CThreshXML` (libxml2) wrapped by `ThreshExtract`), and `CThreshKernels`, the project's
+/// system library (`CThreshZlib`, `CThreshZstd`, `CThreshDeflate`, `CThreshISAL` (ISA-L's CRC32), `CThreshBrotli`
+/// and `CThreshLz4` wrapped by `ThreshIO`; `CThreshCrypto` (libcrypto's SHA-1/SHA-256) by `ThreshCore`;
+/// `CThreshXML` (libxml2) wrapped by `ThreshExtract`), and `CThreshKernels`, the project's
 /// own SIMD loops (MinHash) with run-time CPU dispatch, wrapped by `ThreshDedup`.
 let package = Package(
     name: "Thresh",
@@ -49,16 +50,24 @@ let package = Package(
             name: "CThreshBrotli",
             linkerSettings: [.linkedLibrary("brotlidec")]
         ),
+        .target(
+            name: "CThreshLz4",
+            linkerSettings: [.linkedLibrary("lz4")]
+        ),
+        .target(
+            name: "CThreshCrypto",
+            linkerSettings: [.linkedLibrary("crypto")]
+        ),
         .target(name: "CThreshKernels"),
         .systemLibrary(
             name: "CThreshXML",
             pkgConfig: "libxml-2.0",
             providers: [.apt(["libxml2-dev"])]
         ),
-        .target(name: "ThreshCore"),
+        .target(name: "ThreshCore", dependencies: ["CThreshCrypto"]),
         .target(
             name: "ThreshIO",
-            dependencies: ["ThreshCore", "CThreshZlib", "CThreshZstd", "CThreshDeflate", "CThreshISAL", "CThreshBrotli"]
+            dependencies: ["ThreshCore", "CThreshZlib", "CThreshZstd", "CThreshDeflate", "CThreshISAL", "CThreshBrotli", "CThreshLz4"]
         ),
         .target(name: "ThreshWARC", dependencies: ["ThreshCore", "ThreshIO"]),
         .target(name: "ThreshExtract", dependencies: ["ThreshCore", "CThreshXML"]),

@@ -52,6 +52,7 @@ public final class ArchiveStream {
         case gzipWhole
         case gzipStreaming(ZlibInflater)
         case zstd(ZstdDecoder, inFrame: Bool)
+        case lz4(Lz4Decoder, inFrame: Bool)
     }
     private var mode: Mode = .plain
     /// The largest decoded size for which a gzip member is decoded in one piece by libdeflate.
@@ -131,6 +132,7 @@ public final class ArchiveStream {
         case .none: mode = .plain
         case .gzip: mode = .gzipWhole
         case .zstd: mode = .zstd(ZstdDecoder(), inFrame: false)
+        case .lz4: mode = .lz4(Lz4Decoder(), inFrame: false)
         }
     }
 
@@ -312,6 +314,8 @@ public final class ArchiveStream {
                 decodedTail.baseAddress!.copyMemory(from: raw.baseAddress! + rawStart, byteCount: n)
                 rawStart += n
                 decEnd += n
+                // A mapped plain file is read through the mapping: release the pages behind the reader.
+                advanceMappedWindow()
                 return
             }
             if mapping != nil { decodedEOF = true; return }
@@ -323,6 +327,8 @@ public final class ArchiveStream {
             try decodeStreaming(inflater)
         case .zstd(let decoder, let inFrame):
             try decodeZstd(decoder, inFrame: inFrame)
+        case .lz4(let decoder, let inFrame):
+            try decodeLz4(decoder, inFrame: inFrame)
         }
     }
 
@@ -484,6 +490,33 @@ public final class ArchiveStream {
         } catch let error as ThreshError {
             // zstd frames carry no resynchronisation marker we can trust after damage: stop this file.
             report("corrupt-zstd", error.message, offset: boundaries.last?.raw ?? rawBase + Int64(rawStart))
+            rawStart = rawEnd
+            decodedEOF = true
+        }
+    }
+
+    private func decodeLz4(_ decoder: Lz4Decoder, inFrame: Bool) throws {
+        try fillRaw(atLeast: chunk)
+        if rawAvailable == 0 {
+            if inFrame { report("truncated-lz4", "lz4 frame cut short by the end of the file", offset: rawBase + Int64(rawStart)) }
+            decodedEOF = true
+            return
+        }
+        if !inFrame { recordBoundary() }
+        let frameStart = boundaries.last?.raw ?? rawBase + Int64(rawStart)
+        do {
+            let step = try decoder.decode(rawInput, into: decodedTail)
+            rawStart += step.consumed
+            decEnd += step.produced
+            mode = .lz4(decoder, inFrame: !step.memberEnded)
+            if step.consumed == 0 && step.produced == 0 && rawEOF {
+                report("truncated-lz4", "lz4 frame cut short by the end of the file", offset: frameStart)
+                rawStart = rawEnd
+                decodedEOF = true
+            }
+        } catch let error as ThreshError {
+            // Like zstd, an lz4 stream has no marker to resynchronise on after damage: stop this file.
+            report("corrupt-lz4", error.message, offset: frameStart)
             rawStart = rawEnd
             decodedEOF = true
         }

@@ -1,5 +1,6 @@
 internal import CThreshZlib
 internal import CThreshZstd
+internal import CThreshLz4
 internal import CThreshDeflate
 internal import CThreshISAL
 internal import CThreshBrotli
@@ -93,10 +94,12 @@ public final class ZlibInflater {
 public final class ZlibDeflater {
     private let stream: UnsafeMutablePointer<z_stream>
 
-    public init(level: Int32 = 6) {
+    /// - Parameter zlibWrapper: write a zlib stream (RFC 1950, as HTTP `Content-Encoding: deflate` means) instead of
+    ///   gzip members.
+    public init(level: Int32 = 6, zlibWrapper: Bool = false) {
         stream = .allocate(capacity: 1)
         stream.initialize(to: z_stream())
-        let rc = cthresh_deflateInit2(stream, level, 31)
+        let rc = cthresh_deflateInit2(stream, level, zlibWrapper ? 15 : 31)
         precondition(rc == Z_OK, "deflateInit2 failed: \(rc)")
     }
 
@@ -171,6 +174,47 @@ public final class ZstdDecoder {
             if step.consumed == 0 && step.produced == 0 { break }
         }
         return out
+    }
+}
+
+/// lz4 frames in one call (liblz4's frame API), as lz4-compressed WARCs hold them: one frame per record.
+public enum Lz4Frame {
+    /// `input` as one lz4 frame, with its content checksum.
+    public static func compress(_ input: UnsafeRawBufferPointer) -> [UInt8] {
+        var preferences = LZ4F_preferences_t()
+        preferences.frameInfo.contentChecksumFlag = LZ4F_contentChecksumEnabled
+        let bound = LZ4F_compressFrameBound(input.count, &preferences)
+        var out = [UInt8](repeating: 0, count: bound)
+        let written = out.withUnsafeMutableBytes { LZ4F_compressFrame($0.baseAddress, bound, input.baseAddress, input.count, &preferences) }
+        precondition(LZ4F_isError(written) == 0, "lz4 frame compression cannot fail with a bound-sized output")
+        out.removeLast(bound - written)
+        return out
+    }
+}
+
+/// Streaming lz4 frame decoder (liblz4's frame API): one frame per WARC record, as lz4-compressed WARCs are written.
+public final class Lz4Decoder {
+    private var context: OpaquePointer?
+
+    public init() {
+        var c: OpaquePointer?
+        let rc = LZ4F_createDecompressionContext(&c, UInt32(LZ4F_VERSION))
+        precondition(LZ4F_isError(rc) == 0 && c != nil, "cannot make an lz4 decompression context")
+        context = c
+    }
+
+    deinit { LZ4F_freeDecompressionContext(context) }
+
+    /// Decodes from `input` into `output`; `memberEnded` when a frame is complete.
+    public func decode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws -> DecodeStep {
+        var consumed = input.count
+        var produced = output.count
+        let rc = LZ4F_decompress(context, output.baseAddress, &produced, input.baseAddress, &consumed, nil)
+        if LZ4F_isError(rc) != 0 {
+            LZ4F_resetDecompressionContext(context)
+            throw ThreshError(.compression, "invalid lz4 data (\(String(cString: LZ4F_getErrorName(rc))))")
+        }
+        return DecodeStep(consumed: consumed, produced: produced, memberEnded: rc == 0)
     }
 }
 
@@ -285,8 +329,17 @@ public final class GzipMemberDecompressor {
 }
 
 /// Decodes an HTTP body compressed with brotli (`Content-Encoding: br`).
+/// A compressed body that decodes past its size cap (a decompression bomb, or a page too large to keep): what was
+/// decoded is not returned, so it can never pass for the body.
+public struct DecodedTooLarge: Error, Sendable, CustomStringConvertible {
+    public var coding: String
+    public var limit: Int
+    public var description: String { "\(coding) body decodes to more than \(limit) bytes" }
+}
+
 public enum BrotliDecoding {
-    /// Decompresses all of `input`, stopping with an error past `limit` output bytes.
+    /// Decompresses all of `input`.
+    /// - Throws: `DecodedTooLarge` past `limit` output bytes; `ThreshError` for a truncated or invalid stream.
     public static func decompress(_ input: UnsafeRawBufferPointer, limit: Int) throws -> [UInt8] {
         guard let state = BrotliDecoderCreateInstance(nil, nil, nil) else { throw ThreshError(.compression, "brotli: out of memory") }
         defer { BrotliDecoderDestroyInstance(state) }
@@ -301,7 +354,7 @@ public enum BrotliDecoding {
                 return BrotliDecoderDecompressStream(state, &availableIn, &nextIn, &availableOut, &nextOut, nil)
             }
             out.append(contentsOf: chunk[0..<(chunk.count - availableOut)])
-            if out.count > limit { throw ThreshError(.compression, "brotli body larger than \(limit) bytes") }
+            if out.count > limit { throw DecodedTooLarge(coding: "brotli", limit: limit) }
             switch result {
             case BROTLI_DECODER_RESULT_SUCCESS: return out
             case BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT: continue
@@ -317,7 +370,8 @@ public enum BrotliDecoding {
 /// Decodes a whole HTTP body with gzip or deflate content coding, within a size limit.
 /// Bytes decoded before a corruption are returned with the error message, so a damaged page is still usable.
 public enum InflateAll {
-    public static func decompress(_ input: UnsafeRawBufferPointer, wrapper: ZlibInflater.Wrapper, limit: Int)
+    /// - Throws: `DecodedTooLarge` past `limit` output bytes (nothing decoded is returned then).
+    public static func decompress(_ input: UnsafeRawBufferPointer, wrapper: ZlibInflater.Wrapper, limit: Int) throws(DecodedTooLarge)
         -> (bytes: [UInt8], error: String?)
     {
         let inflater = ZlibInflater(wrapper)
@@ -333,7 +387,7 @@ public enum InflateAll {
             }
             position += step.consumed
             out.append(contentsOf: chunk[0..<step.produced])
-            if out.count > limit { return (Array(out.prefix(limit)), "decoded body larger than \(limit) bytes") }
+            if out.count > limit { throw DecodedTooLarge(coding: wrapper == .gzip ? "gzip" : "deflate", limit: limit) }
             if step.memberEnded {
                 // Concatenated gzip members continue; anything else after the end is ignored.
                 guard wrapper == .gzip, position + 1 < input.count, input[position] == 0x1F, input[position + 1] == 0x8B else { break }

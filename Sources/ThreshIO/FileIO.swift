@@ -91,14 +91,16 @@ public func errnoString() -> String { String(cString: strerror(errno)) }
 
 /// Compression of a byte stream, recognised from its first bytes (never from the file name).
 public enum StreamCompression: String, Sendable {
-    case none, gzip, zstd
+    case none, gzip, zstd, lz4
 
-    /// Recognises gzip (1f 8b) and zstd (a frame, or a skippable frame as used for WARC dictionaries).
+    /// Recognises gzip (1f 8b), zstd (a frame, or a skippable frame as used for WARC dictionaries) and lz4 frames
+    /// (04 22 4d 18).
     public static func detect(_ prefix: UnsafeRawBufferPointer) -> StreamCompression {
         if prefix.count >= 2, prefix[0] == 0x1F, prefix[1] == 0x8B { return .gzip }
         if prefix.count >= 4 {
             let magic = UInt32(prefix[0]) | UInt32(prefix[1]) << 8 | UInt32(prefix[2]) << 16 | UInt32(prefix[3]) << 24
             if magic == 0xFD2F_B528 || magic & 0xFFFF_FFF0 == 0x184D_2A50 { return .zstd }
+            if magic == 0x184D_2204 { return .lz4 }
         }
         return .none
     }
@@ -116,6 +118,7 @@ public final class DecompressingReader {
     private var rawEOF = false
     private var gzip: ZlibInflater?
     private var zstd: ZstdDecoder?
+    private var lz4: Lz4Decoder?
     private var memberFinished = false
     /// Called before each read of the underlying file, which may block on a pipe: stages flush their output
     /// here, so a pipeline's documents flow on while a slow producer is still working.
@@ -133,6 +136,7 @@ public final class DecompressingReader {
         switch compression {
         case .gzip: gzip = ZlibInflater(.gzip)
         case .zstd: zstd = ZstdDecoder()
+        case .lz4: lz4 = Lz4Decoder()
         case .none: break
         }
     }
@@ -169,7 +173,7 @@ public final class DecompressingReader {
                 buffer.baseAddress!.copyMemory(from: input.baseAddress!, byteCount: n)
                 rawStart += n
                 return n
-            case .gzip, .zstd:
+            case .gzip, .zstd, .lz4:
                 if memberFinished {
                     // Another member may follow; trailing zero padding is tolerated.
                     if compression == .gzip && input[0] == 0 { rawStart += 1; continue }
@@ -178,7 +182,7 @@ public final class DecompressingReader {
                 }
                 let step: DecodeStep
                 do {
-                    step = try gzip?.decode(input, into: buffer) ?? zstd!.decode(input, into: buffer)
+                    step = try gzip?.decode(input, into: buffer) ?? zstd?.decode(input, into: buffer) ?? lz4!.decode(input, into: buffer)
                 } catch var error as ThreshError {
                     error.file = name
                     error.offset = file.position - Int64(rawEnd - rawStart)

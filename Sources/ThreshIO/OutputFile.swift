@@ -32,8 +32,18 @@ public final class OutputFile {
         case none
     }
 
+    /// Extensions of formats and compressions Thresh does not write: naming one is an error, not plain bytes under a
+    /// name that promises something else.
+    static let unwritableExtensions = [".bz2", ".xz", ".lzma", ".lz4", ".br", ".zip", ".7z", ".tar", ".snappy",
+                                       ".parquet", ".arrow", ".feather", ".avro", ".orc", ".csv", ".tsv"]
+
     /// Opens `path` for writing (`-` is standard output).
+    /// - Throws: `.usage` when the name (for an output compressed by name) ends with an extension of a format
+    ///   Thresh does not write (`.parquet`, `.bz2`, …).
     public init(path: String, bufferSize: Int = 1 << 20, compression: Compression = .fromName) throws {
+        if compression != .none, let ext = Self.unwritableExtensions.first(where: { path.lowercased().hasSuffix($0) }) {
+            throw ThreshError(.usage, "cannot write '\(ext)': outputs are JSON lines, plain, .gz (gzip) or .zst (zstd)", file: path)
+        }
         self.path = path
         flushThreshold = bufferSize
         pending.reserveCapacity(bufferSize + (1 << 16))

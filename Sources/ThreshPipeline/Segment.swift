@@ -62,25 +62,34 @@ struct SegmentExecutor {
             if !warc.options.isSet("source") { options.source = task.dataset.name }
             let ingest = WARCIngest(options: options)
             ingest.onProblem = runner.warning
-            if let extract = boxes.first, var stage = extract.stage as? ExtractStage {
-                // WARC → extract through the UTF-8 bytes in place (the page never becomes a Swift string).
-                try ingest.processUTF8(path: task.input.path) { document, html in
-                    extract.documentsIn += 1
-                    extract.bytesIn += Int64(html.count)
-                    let t = monotonicSeconds()
-                    try stage.process(document, html: html) { out in
-                        extract.documentsOut += 1
-                        let n = out.text.utf8.count
-                        extract.bytesOut += Int64(n)
-                        try push(out, 1, bytes: n)
+            var skippedFile = false
+            do {
+                if let extract = boxes.first, var stage = extract.stage as? ExtractStage {
+                    // WARC → extract through the UTF-8 bytes in place (the page never becomes a Swift string).
+                    try ingest.processUTF8(path: task.input.path) { document, html in
+                        extract.documentsIn += 1
+                        extract.bytesIn += Int64(html.count)
+                        let t = monotonicSeconds()
+                        try stage.process(document, html: html) { out in
+                            extract.documentsOut += 1
+                            let n = out.text.utf8.count
+                            extract.bytesOut += Int64(n)
+                            try push(out, 1, bytes: n)
+                        }
+                        extract.inclusiveSeconds += monotonicSeconds() - t
                     }
-                    extract.inclusiveSeconds += monotonicSeconds() - t
+                    extract.stage = stage
+                } else {
+                    try ingest.process(path: task.input.path) { document in try push(document, 0, bytes: document.text.utf8.count) }
                 }
-                extract.stage = stage
-            } else {
-                try ingest.process(path: task.input.path) { document in try push(document, 0, bytes: document.text.utf8.count) }
+            } catch let error as ThreshError where error.code == .unsupportedFormat {
+                // A file of the dataset's glob that is not an archive (a README, a JSONL file): named, counted, and
+                // the run goes on; it holds no documents to lose.
+                runner.warning?(ThreshError(.unsupportedFormat, "skipped: \(error.message)", file: task.input.path))
+                skippedFile = true
             }
             var s = ingest.statistics
+            if skippedFile { s.count("files-skipped.not-an-archive") }
             s.seconds = monotonicSeconds() - started - (boxes.first?.inclusiveSeconds ?? 0)
             sourceStats = s
         } else {

@@ -1,5 +1,5 @@
 import ThreshCore
-import ThreshIO
+public import ThreshIO
 
 /// The head of an HTTP message stored in a WARC block: first line and header fields.
 public struct HTTPHead: Sendable {
@@ -109,6 +109,9 @@ public struct DecodedBody {
     public var contentCodings: [String] = []
     /// Problems met (bad chunking, damaged compression); the bytes are what could be recovered.
     public var problems: [(reason: String, message: String)] = []
+    /// Set when a content coding decodes past the limit: the body is then unusable (`bytes` is nil) and the record
+    /// is dropped as `decoded-too-large`, never emitted with the encoded or a cut decoded body.
+    public var tooLarge: DecodedTooLarge?
 }
 
 /// Undoing transfer coding (chunked) and content coding (gzip, deflate, brotli) of HTTP bodies.
@@ -135,26 +138,33 @@ public enum HTTPBody {
         let codings = (head.header("Content-Encoding") ?? "").lowercased()
             .split(separator: ",").map { $0.trimmingSpaces() }.filter { !$0.isEmpty && $0 != "identity" }
         for coding in codings.reversed() {
-            switch coding {
-            case "gzip", "x-gzip":
-                let isGzip = withCurrent { $0.count >= 2 && $0[0] == 0x1F && $0[1] == 0x8B }
-                guard isGzip else { continue }  // already decoded
-                let (bytes, error) = withCurrent { InflateAll.decompress($0, wrapper: .gzip, limit: limit) }
-                if let error { result.problems.append(("bad-content-encoding", "gzip body: \(error)")) }
-                if !bytes.isEmpty || error == nil { current = bytes; result.contentCodings.append("gzip") }
-            case "deflate":
-                let (bytes, error) = withCurrent { InflateAll.decompress($0, wrapper: .zlibOrRaw, limit: limit) }
-                if let error { result.problems.append(("bad-content-encoding", "deflate body: \(error)")) }
-                if !bytes.isEmpty || error == nil { current = bytes; result.contentCodings.append("deflate") }
-            case "br":
-                do {
-                    current = try withCurrent { try BrotliDecoding.decompress($0, limit: limit) }
-                    result.contentCodings.append("br")
-                } catch {
-                    result.problems.append(("bad-content-encoding", "brotli body: \(error)"))
+            do {
+                switch coding {
+                case "gzip", "x-gzip":
+                    let isGzip = withCurrent { $0.count >= 2 && $0[0] == 0x1F && $0[1] == 0x8B }
+                    guard isGzip else { continue }  // already decoded
+                    let (bytes, error) = try withCurrent { try InflateAll.decompress($0, wrapper: .gzip, limit: limit) }
+                    if let error { result.problems.append(("bad-content-encoding", "gzip body: \(error)")) }
+                    if !bytes.isEmpty || error == nil { current = bytes; result.contentCodings.append("gzip") }
+                case "deflate":
+                    let (bytes, error) = try withCurrent { try InflateAll.decompress($0, wrapper: .zlibOrRaw, limit: limit) }
+                    if let error { result.problems.append(("bad-content-encoding", "deflate body: \(error)")) }
+                    if !bytes.isEmpty || error == nil { current = bytes; result.contentCodings.append("deflate") }
+                case "br":
+                    do {
+                        current = try withCurrent { try BrotliDecoding.decompress($0, limit: limit) }
+                        result.contentCodings.append("br")
+                    } catch let error as ThreshError {
+                        result.problems.append(("bad-content-encoding", "brotli body: \(error.message)"))
+                    }
+                default:
+                    result.problems.append(("unsupported-content-encoding", "content coding '\(coding)' left as is"))
                 }
-            default:
-                result.problems.append(("unsupported-content-encoding", "content coding '\(coding)' left as is"))
+            } catch let error as DecodedTooLarge {
+                result.tooLarge = error
+                return result
+            } catch {
+                result.problems.append(("bad-content-encoding", "\(coding) body: \(error)"))
             }
         }
         result.bytes = current

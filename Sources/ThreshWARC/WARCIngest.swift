@@ -142,6 +142,10 @@ public final class WARCIngest {
         var bodyBytes: [UInt8]? = nil
         if let head {
             let decoded = HTTPBody.decode(payload, head: head, limit: options.reader.maximumRecordSize * 4)
+            if let tooLarge = decoded.tooLarge {
+                drop("decoded-too-large", "\(tooLarge) (four times the maximum record size)", record: record, path: path)
+                return
+            }
             for problem in decoded.problems {
                 statistics.count("problems.\(problem.reason)")
                 onProblem?(ThreshError(.malformedRecord, "\(problem.reason): \(problem.message)", file: path, record: record.index, offset: record.offset))

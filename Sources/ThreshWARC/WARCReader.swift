@@ -63,6 +63,7 @@ public final class WARCReader {
         while true {
             try skipSeparators()
             if stream.atEnd { return nil }
+            if recordIndex == 0 && !checkedFormat { try checkFormat() }
             let start = stream.position
             guard let headerEnd = try findHeaderEnd() else {
                 if stream.atEnd || stream.available == 0 { return nil }
@@ -87,6 +88,22 @@ public final class WARCReader {
         }
     }
 
+    /// Whether the file's first bytes were checked to start a record.
+    private var checkedFormat = false
+
+    /// As warcio does, a file whose first record does not start with a WARC or ARC header is not an archive (a README,
+    /// a JSONL file, an image in a crawl folder), and reading it is an error, not a stream of resynchronisations.
+    private func checkFormat() throws {
+        checkedFormat = true
+        try stream.ensure(min(options.maximumHeaderSize, 8192))
+        let bytes = stream.bytes
+        let startsWARC = bytes.count >= 5 && bytes[0] == 0x57 && bytes[1] == 0x41 && bytes[2] == 0x52 && bytes[3] == 0x43 && bytes[4] == 0x2F
+        if startsWARC || looksLikeARCHeader(bytes, limit: bytes.count) { return }
+        let shown = String(decoding: bytes.prefix(40).map { $0 >= 0x20 && $0 < 0x7F ? $0 : UInt8(ascii: ".") }, as: UTF8.self)
+        let compression = stream.compression == .none ? "" : " (\(stream.compression.rawValue)-compressed)"
+        throw ThreshError(.unsupportedFormat, "not a WARC or ARC archive\(compression): it starts with \"\(shown)\"", file: name)
+    }
+
     /// The current record's block, whole, or nil when it is larger than `maximumRecordSize` (then it is
     /// skipped and the caller counts it). The bytes are valid until the next call on the reader.
     /// A block cut short by the end of the file is returned as far as it goes, with `lastBlockTruncated` set.
@@ -100,7 +117,7 @@ public final class WARCReader {
         if !complete {
             problem("truncated-record", "record block cut short: \(count) of \(length) bytes",
                     offset: state.record.offset)
-        } else if let cut = nextRecordInsideBlock(count) {
+        } else if let cut = try nextRecordInsideBlock(count) {
             count = cut
             lastBlockTruncated = true
         }
@@ -119,7 +136,7 @@ public final class WARCReader {
         guard var state = current else { return nil }
         if state.finished { return state.endOffset }
         if !state.consumed, state.record.contentLength <= Int64(options.maximumRecordSize),
-           try stream.ensure(Int(state.record.contentLength)), let cut = nextRecordInsideBlock(Int(state.record.contentLength)) {
+           try stream.ensure(Int(state.record.contentLength)), let cut = try nextRecordInsideBlock(Int(state.record.contentLength)) {
             stream.consume(cut)
             state.consumed = true
         }
@@ -151,8 +168,9 @@ public final class WARCReader {
     /// record, the Content-Length overran its record: the block ends at that member (as warcio reads it), and
     /// the problem is reported. A member that starts mid-block with anything else is a stream split across
     /// members, and is read through.
-    private func nextRecordInsideBlock(_ count: Int) -> Int? {
-        guard stream.compression != .none, let state = current else { return nil }
+    private func nextRecordInsideBlock(_ count: Int) throws -> Int? {
+        guard let state = current else { return nil }
+        if stream.compression == .none { return try plainRecordInsideBlock(count, record: state.record) }
         let start = stream.position
         for member in stream.memberStarts(after: start, before: start + Int64(count)) {
             let at = Int(member - start)
@@ -162,6 +180,52 @@ public final class WARCReader {
                         offset: state.record.offset)
                 return at
             }
+        }
+        return nil
+    }
+
+    /// In a plain WARC file, whether the Content-Length overran its record: the declared block is not followed by its
+    /// blank line and a record (or the end of the file), but a record starts inside it, after a blank line, with a
+    /// WARC header that names its type. Then the block ends there (the next record is read, not swallowed) and the
+    /// problem is reported. A length that is right is never second-guessed, so a WARC stored inside a record's block
+    /// stays in it. ARC files have no such check.
+    private func plainRecordInsideBlock(_ count: Int, record: WARCRecord) throws -> Int? {
+        guard record.format != .arc else { return nil }
+        let lookahead = 4 + 5
+        try stream.ensure(count + lookahead)
+        let bytes = stream.bytes
+        if bytes.count >= count + lookahead {
+            let after = UnsafeRawBufferPointer(rebasing: bytes[count..<(count + lookahead)])
+            if after.elementsEqual(Array("\r\n\r\nWARC/".utf8)) { return nil }
+        } else if bytes[count...].allSatisfy({ $0 == 0x0D || $0 == 0x0A }) {
+            return nil  // the file ends with this record
+        }
+        // The next record's start inside the block: "\r\n\r\nWARC/1." and a header naming a WARC-Type.
+        let marker = Array("\r\n\r\nWARC/1.".utf8), blank = Array("\r\n\r\n".utf8), type = Array("\nWARC-Type:".utf8)
+        var from = 0
+        while let at = firstOccurrence(of: marker, in: bytes, from: from, to: count) {
+            let headerStart = at + 4
+            let windowEnd = min(bytes.count, headerStart + options.maximumHeaderSize)
+            if let end = firstOccurrence(of: blank, in: bytes, from: headerStart, to: windowEnd),
+               firstOccurrence(of: type, in: bytes, from: headerStart, to: end) != nil {
+                problem("content-length-mismatch", "Content-Length \(record.contentLength) runs into the next record; block cut at \(at) bytes",
+                        offset: record.offset)
+                return at
+            }
+            from = at + 1
+        }
+        return nil
+    }
+
+    /// Where `needle` first starts in bytes[from..<to] (all of it inside), or nil.
+    private func firstOccurrence(of needle: [UInt8], in bytes: UnsafeRawBufferPointer, from: Int, to: Int) -> Int? {
+        guard let base = bytes.baseAddress, let first = needle.first else { return nil }
+        var i = from
+        while i + needle.count <= to {
+            guard let hit = memchr(base + i, Int32(first), to - needle.count + 1 - i) else { return nil }
+            let at = base.distance(to: UnsafeRawPointer(hit))
+            if needle.indices.allSatisfy({ bytes[at + $0] == needle[$0] }) { return at }
+            i = at + 1
         }
         return nil
     }

@@ -1,17 +1,20 @@
 import ThreshCore
 import ThreshIO
 
-/// Writes WARC/1.1 records, each its own gzip member (the Common Crawl layout), or plain.
+/// Writes WARC/1.1 records, each its own gzip member (the Common Crawl layout) or lz4 frame, or plain.
 /// Used by the sample generator and by tests that need archives with known content.
 public final class WARCWriter {
     private let output: OutputFile
     private let gzipPerRecord: Bool
+    private let lz4PerRecord: Bool
     /// Bytes written to the file so far (the offset of the next record).
     public private(set) var offset: Int64 = 0
 
-    /// Creates `path` (atomically, on `close`). A `.gz` name gets one gzip member per record.
+    /// Creates `path` (atomically, on `close`). A `.gz` name gets one gzip member per record, a `.lz4` name one lz4
+    /// frame per record.
     public init(path: String) throws {
         gzipPerRecord = path.hasSuffix(".gz")
+        lz4PerRecord = path.hasSuffix(".lz4")
         // The writer compresses members itself, so the file is opened under a plain name and renamed.
         output = try OutputFile(path: path, compression: .none)
     }
@@ -36,6 +39,10 @@ public final class WARCWriter {
             bytes.withUnsafeBytes { ZlibDeflater(level: 6).compress($0, finish: true, into: &member) }
             try output.write(member)
             offset += Int64(member.count)
+        } else if lz4PerRecord {
+            let frame = bytes.withUnsafeBytes { Lz4Frame.compress($0) }
+            try output.write(frame)
+            offset += Int64(frame.count)
         } else {
             try output.write(bytes)
             offset += Int64(bytes.count)

@@ -45,6 +45,42 @@ import ThreshCore
         #expect(run.stderr.contains("Samples/crawl-sample.warc.gz, record 25, offset"))
     }
 
+    /// A file that is not an archive is an error naming it (exit 1); with `--on-error skip` it is named, counted and
+    /// the other files are read; `warc check` fails on it; `thresh run` names and counts it and goes on. An output
+    /// name Thresh cannot write is a usage error before any work.
+    @Test func filesThatAreNotArchivesAreNamed() throws {
+        let dir = makeTemporaryDirectory()
+        try writeFile(dir + "/README.md", Array("# Notes about this crawl\n".utf8))
+        var run = try thresh(["warc", dir + "/README.md", "Samples/crawl-sample.warc.gz", "-q"])
+        #expect(run.status == 1 && run.stderr.contains(dir + "/README.md") && run.stderr.contains("not a WARC or ARC archive"), "\(run.stderr)")
+        run = try thresh(["warc", dir + "/README.md", "Samples/crawl-sample.warc.gz", "--on-error", "skip", "-q", "--stats", dir + "/stats.json"])
+        #expect(run.status == 0 && run.stderr.contains(dir + "/README.md"), "\(run.stderr)")
+        #expect(run.stdout.split(separator: "\n").count == 7)
+        #expect(String(decoding: try readFile(dir + "/stats.json"), as: UTF8.self).contains(#""files-skipped.not-an-archive":1"#))
+        run = try thresh(["warc", "check", dir + "/README.md"])
+        #expect(run.status == 1 && run.stderr.contains("not a WARC or ARC archive"), "\(run.stderr)")
+        run = try thresh(["warc", "Samples/crawl-sample.warc.gz", "-o", dir + "/out.parquet"])
+        #expect(run.status == 2 && run.stderr.contains("cannot write '.parquet'"), "\(run.stderr)")
+        // thresh run over a folder that also holds the README.
+        try Paths.makeDirectories(dir + "/crawl")
+        try writeFile(dir + "/crawl/README.md", Array("# Notes\n".utf8))
+        try writeFile(dir + "/crawl/a.warc.gz", try readFile(TestPaths.repository + "/Samples/crawl-sample.warc.gz"))
+        try writeFile(dir + "/p.toml", Array("""
+            output = "out"
+            [[dataset]]
+            name = "crawl"
+            path = "crawl/*"
+            format = "warc"
+            [[stage]]
+            use = "warc"
+            [[stage]]
+            use = "extract"
+            """.utf8))
+        run = try thresh(["run", dir + "/p.toml", "-q"])
+        #expect(run.status == 0 && run.stderr.contains("crawl/README.md") && run.stderr.contains("skipped"), "\(run.stderr)")
+        #expect(String(decoding: try readFile(dir + "/out/stats.json"), as: UTF8.self).contains(#""files-skipped.not-an-archive":1"#))
+    }
+
     @Test func samplesAreRegeneratedByteForByte() throws {
         let dir = makeTemporaryDirectory()
         let run = try thresh(["samples", "-o", dir])

@@ -13,7 +13,7 @@ import ThreshShards
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure throughput (JSON lines on stdout; compare with scripts/bench-*).",
-        subcommands: [BenchWarc.self, BenchJSONL.self, BenchScore.self, BenchTokenize.self])
+        subcommands: [BenchWarc.self, BenchJSONL.self, BenchScore.self, BenchTokenize.self, BenchDigest.self])
 }
 
 struct BenchWarc: ParsableCommand {
@@ -215,6 +215,45 @@ struct BenchTokenize: ParsableCommand {
         let seconds = monotonicSeconds() - start
         printJSON(["tool": "thresh", "threads": "\(threads)", "documents": "\(texts.count)", "mb": format1(Double(bytes) / 1e6),
                    "tokens": "\(counts.withLock { $0 } / passes)", "mb_per_s": format1(Double(bytes * passes) / seconds / 1e6)])
+        try BenchResults.shared.write(to: summary.stats)
+    }
+}
+
+struct BenchDigest: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "digest",
+        abstract: "SHA-1 and SHA-256 throughput (the WARC digests' and the shard manifests' hashes) over a file read once into memory.")
+
+    @Argument(help: "The file to hash.")
+    var input: String
+
+    @Option(name: .customLong("repeat"), help: "Passes over the file.")
+    var passes: Int = 3
+
+    @OptionGroup var summary: SummaryArguments
+
+    func run() throws {
+        let bytes = try readEntireRawFile(input)
+        for algorithm in ["sha1", "sha256"] {
+            var digest: [UInt8] = []
+            let start = monotonicSeconds()
+            for _ in 0..<max(1, passes) {
+                // Streamed in 64 KiB pieces, as WARC blocks and shard files are hashed.
+                bytes.withUnsafeBytes { all in
+                    var sha1 = SHA1(), sha256 = SHA256()
+                    var offset = 0
+                    while offset < all.count {
+                        let piece = UnsafeRawBufferPointer(rebasing: all[offset..<min(all.count, offset + 65536)])
+                        if algorithm == "sha1" { sha1.update(piece) } else { sha256.update(piece) }
+                        offset += piece.count
+                    }
+                    digest = algorithm == "sha1" ? sha1.finalize() : sha256.finalize()
+                }
+            }
+            let seconds = monotonicSeconds() - start
+            printJSON(["tool": "thresh", "algorithm": algorithm, "mb": format1(Double(bytes.count) / 1e6),
+                       "mb_per_s": format1(Double(bytes.count * max(1, passes)) / seconds / 1e6), "digest": hexString(digest)])
+        }
         try BenchResults.shared.write(to: summary.stats)
     }
 }

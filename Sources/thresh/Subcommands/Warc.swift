@@ -49,15 +49,24 @@ struct WarcDocuments: ParsableCommand {
             ingest.onProblem = { diagnostics.report($0) }
             let writer = try DocumentWriter(path: options.output)
             let progress = Progress(quiet: options.quiet)
+            var skipped = StageStatistics(stage: "warc")
             for (n, input) in parsed.inputs.enumerated() {
-                try ingest.process(path: input) { document in
-                    try writer.write(document)
-                    progress.update("warc: \(input): \(writer.count) documents", fraction: Double(n) / Double(parsed.inputs.count))
+                do {
+                    try ingest.process(path: input) { document in
+                        try writer.write(document)
+                        progress.update("warc: \(input): \(writer.count) documents", fraction: Double(n) / Double(parsed.inputs.count))
+                    }
+                } catch let error as ThreshError where error.code == .unsupportedFormat && parsed.onError == .skip {
+                    // Not an archive: named and counted, and the other files are read.
+                    diagnostics.report(error)
+                    skipped.count("files-skipped.not-an-archive")
                 }
             }
             progress.clear()
             try writer.close()
-            try finishStatistics([ingest.statistics], options: options)
+            var statistics = ingest.statistics
+            statistics.merge(skipped)
+            try finishStatistics([statistics], options: options)
         }
     }
 }

@@ -1,0 +1,1 @@
+#include "CThreshLz4.h"
