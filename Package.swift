@@ -7,7 +7,7 @@ import PackageDescription
 /// `thresh` (CLI) → stages (`ThreshWARC`, `ThreshExtract`) → `ThreshIO` → `ThreshCore`, with one C module per
 /// system library (`CThreshZlib`, `CThreshZstd`, `CThreshDeflate`, `CThreshISAL` (ISA-L's CRC32), `CThreshBrotli`
 /// and `CThreshLz4` wrapped by `ThreshIO`; `CThreshCrypto` (libcrypto's SHA-1/SHA-256) by `ThreshCore`;
-/// `CThreshXML` (libxml2) wrapped by `ThreshExtract`), and `CThreshKernels`, the project's
+/// `CThreshICU` (IDNA host names) by `ThreshWARC`; `CThreshXML` (libxml2) wrapped by `ThreshExtract`), and `CThreshKernels`, the project's
 /// own SIMD loops (MinHash) with run-time CPU dispatch, wrapped by `ThreshDedup`.
 let package = Package(
     name: "Thresh",
@@ -55,6 +55,10 @@ let package = Package(
             linkerSettings: [.linkedLibrary("lz4")]
         ),
         .target(
+            name: "CThreshICU",
+            linkerSettings: [.linkedLibrary("icuuc"), .linkedLibrary("icui18n")]
+        ),
+        .target(
             name: "CThreshCrypto",
             linkerSettings: [.linkedLibrary("crypto")]
         ),
@@ -69,7 +73,7 @@ let package = Package(
             name: "ThreshIO",
             dependencies: ["ThreshCore", "CThreshZlib", "CThreshZstd", "CThreshDeflate", "CThreshISAL", "CThreshBrotli", "CThreshLz4"]
         ),
-        .target(name: "ThreshWARC", dependencies: ["ThreshCore", "ThreshIO"]),
+        .target(name: "ThreshWARC", dependencies: ["ThreshCore", "ThreshIO", "CThreshICU"]),
         .target(name: "ThreshExtract", dependencies: ["ThreshCore", "CThreshXML"]),
         .target(name: "ThreshQuality", dependencies: ["ThreshCore", "ThreshIO"]),
         .target(name: "ThreshDedup", dependencies: ["ThreshCore", "ThreshIO", "ThreshQuality", "CThreshKernels"]),

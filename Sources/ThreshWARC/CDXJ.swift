@@ -1,58 +1,7 @@
 import ThreshCore
 
-/// Sort-friendly URL keys (SURT), as the `surt` library used by pywb and the Wayback Machine makes them:
-/// scheme dropped, host lowercased with `www.` removed and its labels reversed, default port removed,
-/// query arguments sorted, fragment removed, everything lowercased.
-public enum SURT {
-    public static func key(_ url: String) -> String {
-        var s = url.trimmingSpaces()
-        if let hash = s.firstIndex(of: "#") { s = String(s[..<hash]) }
-        var scheme = ""
-        if let separator = s.firstRange(of: "://") {
-            scheme = s[..<separator.lowerBound].lowercased()
-            s = String(s[separator.upperBound...])
-        } else if s.lowercased().hasPrefix("dns:") {
-            return s.lowercased()
-        }
-        let authorityEnd = s.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? s.endIndex
-        var authority = String(s[..<authorityEnd]).lowercased()
-        var rest = String(s[authorityEnd...])
-        if let at = authority.lastIndex(of: "@") { authority = String(authority[authority.index(after: at)...]) }
-        var port = ""
-        if let colon = authority.lastIndex(of: ":"), !authority.hasSuffix("]") {
-            port = String(authority[authority.index(after: colon)...])
-            authority = String(authority[..<colon])
-            if (scheme == "http" && port == "80") || (scheme == "https" && port == "443") || port.isEmpty { port = "" }
-        }
-        while authority.hasSuffix(".") { authority.removeLast() }
-        var labels = authority.split(separator: ".").map(String.init)
-        if let first = labels.first, first.hasPrefix("www"), first.dropFirst(3).allSatisfy(\.isNumber), labels.count > 2 {
-            labels.removeFirst()
-        }
-        let isIP = labels.count == 4 && labels.allSatisfy { $0.allSatisfy(\.isNumber) }
-        var host = isIP ? labels.joined(separator: ".") : labels.reversed().joined(separator: ",")
-        if !port.isEmpty { host += ":" + port }
-        if rest.isEmpty { rest = "/" }
-        var path = rest
-        var query: String?
-        if let q = rest.firstIndex(of: "?") {
-            path = String(rest[..<q])
-            query = String(rest[rest.index(after: q)...])
-        }
-        if path.isEmpty { path = "/" }
-        // The surt library drops a trailing slash (but keeps the root path).
-        if path.count > 1 && path.hasSuffix("/") { path.removeLast() }
-        var keyText = host + ")" + path.lowercased()
-        if let query, !query.isEmpty {
-            let args = query.lowercased().split(separator: "&", omittingEmptySubsequences: false).map(String.init).sorted()
-            keyText += "?" + args.joined(separator: "&")
-        }
-        return keyText
-    }
-}
-
 /// One line of a CDXJ index: SURT key, 14-digit timestamp, and a JSON block with url, mime, status, digest,
-/// length, offset and filename (the fields and order pywb writes).
+/// length, offset and filename (the fields and order cdxj-indexer writes; absent values are left out).
 public struct CDXJEntry: Sendable, Comparable {
     public var key: String
     public var timestamp: String
@@ -60,20 +9,44 @@ public struct CDXJEntry: Sendable, Comparable {
 
     /// The line without its newline.
     public var line: String {
-        // Python's json.dumps spacing, which pywb's indexer uses.
+        // Python's json.dumps: ", " and ": " separators, non-ASCII escaped as \uXXXX (surrogate pairs beyond
+        // the BMP), which cdxj-indexer writes.
         var out: [UInt8] = []
         out.append(UInt8(ascii: "{"))
         for (i, (k, v)) in fields.enumerated() {
             if i > 0 { out.append(contentsOf: ", ".utf8) }
-            JSONWriter.writeString(k, to: &out)
+            Self.writePythonJSONString(k, to: &out)
             out.append(contentsOf: ": ".utf8)
-            JSONWriter.writeString(v, to: &out)
+            Self.writePythonJSONString(v, to: &out)
         }
         out.append(UInt8(ascii: "}"))
         return key + " " + timestamp + " " + String(decoding: out, as: UTF8.self)
     }
 
-    public static func < (a: CDXJEntry, b: CDXJEntry) -> Bool { Array(a.line.utf8).lexicographicallyPrecedes(Array(b.line.utf8)) }
+    static func writePythonJSONString(_ s: String, to out: inout [UInt8]) {
+        let hex = Array("0123456789abcdef".utf8)
+        func unit(_ u: UInt16) {
+            out += Array("\\u".utf8)
+            out += [hex[Int(u >> 12)], hex[Int(u >> 8 & 15)], hex[Int(u >> 4 & 15)], hex[Int(u & 15)]]
+        }
+        out.append(UInt8(ascii: "\""))
+        for scalar in s.unicodeScalars {
+            switch scalar.value {
+            case 0x22: out += Array("\\\"".utf8)
+            case 0x5C: out += Array("\\\\".utf8)
+            case 0x0A: out += Array("\\n".utf8)
+            case 0x0D: out += Array("\\r".utf8)
+            case 0x09: out += Array("\\t".utf8)
+            case 0x08: out += Array("\\b".utf8)
+            case 0x0C: out += Array("\\f".utf8)
+            case 0x20..<0x7F: out.append(UInt8(scalar.value))
+            default: for u in String(scalar).utf16 { unit(u) }
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    public static func < (a: CDXJEntry, b: CDXJEntry) -> Bool { Array(a.line.unicodeScalars).lexicographicallyPrecedes(Array(b.line.unicodeScalars)) { $0.value < $1.value } }
     public static func == (a: CDXJEntry, b: CDXJEntry) -> Bool { a.line == b.line }
 
     /// The 14-digit timestamp of a WARC-Date (`2014-01-26T20:06:24Z` → `20140126200624`).
@@ -85,8 +58,12 @@ public struct CDXJEntry: Sendable, Comparable {
     }
 }
 
-/// Builds CDXJ entries for the captures in an archive: response, revisit and resource records (plus
-/// metadata and request records with `includeAll`).
+/// Builds CDXJ entries as cdxj-indexer 1.5.0 does (`cdxj-indexer --sort`): response, revisit, resource and metadata
+/// records (not resource or metadata records of `application/warc-fields`), or every record with `includeAll`
+/// (`--records all`). Fields: `url` (the target URI), `mime` (`warc/revisit` for revisits, the HTTP Content-Type of
+/// responses and requests, the record's Content-Type otherwise; up to the first ';' or space), `status` (of responses
+/// and revisits with an HTTP head), `digest` (the WARC-Payload-Digest as written, or `sha1:` + base32 of the payload
+/// when there is none), `length`, `offset`, `filename`. The key is the SURT of the target URI (`-` without one).
 public enum CDXJIndexer {
     public static func index(path: String, filename: String, includeAll: Bool = false,
                              options: WARCReaderOptions = WARCReaderOptions(),
@@ -94,44 +71,63 @@ public enum CDXJIndexer {
         let reader = try WARCReader(path: path, options: options)
         reader.onProblem = onProblem
         var entries: [CDXJEntry] = []
-        var pending: (record: WARCRecord, fields: [(String, String)])?
-        func close(endOffset: Int64?) {
-            guard var p = pending else { return }
-            let length = endOffset.map { $0 - p.record.offset } ?? p.record.contentLength + Int64(p.record.headerLength)
-            p.fields.append(("length", String(length)))
-            p.fields.append(("offset", String(p.record.offset)))
-            p.fields.append(("filename", filename))
-            let date = p.record.date ?? ""
-            entries.append(CDXJEntry(key: SURT.key(p.record.targetURI ?? ""), timestamp: CDXJEntry.timestamp(fromWARCDate: date), fields: p.fields))
-            pending = nil
-        }
+        let defaultTypes: Set<String> = ["response", "revisit", "resource", "metadata"]
         while let record = try reader.next() {
-            let wanted: Set<String> = includeAll ? ["response", "revisit", "resource", "metadata", "request"] : ["response", "revisit", "resource"]
-            guard wanted.contains(record.type), let uri = record.targetURI else { continue }
-            var fields: [(String, String)] = [("url", uri)]
+            if !includeAll {
+                guard defaultTypes.contains(record.type) else { continue }
+                if record.type == "resource" || record.type == "metadata", record.header("Content-Type") == "application/warc-fields" { continue }
+            }
+            var fields: [(String, String)] = []
+            let uri = record.targetURI
+            if let uri { fields.append(("url", uri)) }
             let block = try reader.readBlock()
             var head: HTTPHead?
             var payload = block
-            if let block, record.hasHTTPBlock, let parsed = HTTPHead.parse(block) {
-                head = parsed
-                payload = UnsafeRawBufferPointer(rebasing: block[parsed.length...])
+            if let block, record.hasHTTPBlock || record.type == "revisit" {
+                if let parsed = HTTPHead.parse(block), parsed.firstLine.contains(" ") {
+                    head = parsed
+                    payload = UnsafeRawBufferPointer(rebasing: block[parsed.length...])
+                } else if let first = block.first, first == 0x0A || (first == 0x0D && block.count > 1 && block[1] == 0x0A) {
+                    // warcio reads an empty first line as an empty head: the payload starts after it.
+                    payload = UnsafeRawBufferPointer(rebasing: block[(first == 0x0A ? 1 : 2)...])
+                }
             }
+            let mime: String?
             switch record.type {
-            case "revisit": fields.append(("mime", "warc/revisit"))
-            case "response": fields.append(("mime", head?.mimeType ?? "unk"))
-            default: fields.append(("mime", record.contentType.map { String($0.split(separator: ";").first ?? "").trimmingSpaces() } ?? "unk"))
+            case "revisit": mime = "warc/revisit"
+            case "response", "request": mime = head?.header("Content-Type")
+            default: mime = record.header("Content-Type")
             }
-            if record.type == "response", let status = head?.secondToken { fields.append(("status", status)) }
+            if let mime, let first = Self.firstToken(mime), !first.isEmpty { fields.append(("mime", first)) }
+            if record.type == "response" || record.type == "revisit", let head, let status = Self.statusCode(head) {
+                fields.append(("status", status))
+            }
             if let declared = record.header("WARC-Payload-Digest") {
-                let value = declared.split(separator: ":", maxSplits: 1).last.map(String.init) ?? declared
-                fields.append(("digest", value))
-            } else if let payload {
-                fields.append(("digest", DigestVerifier.sha1Base32(payload)))
+                fields.append(("digest", declared))
+            } else {
+                fields.append(("digest", "sha1:" + DigestVerifier.sha1Base32(payload ?? UnsafeRawBufferPointer(start: nil, count: 0))))
             }
-            pending = (record, fields)
-            close(endOffset: try reader.finishRecord())
+            let end = try reader.finishRecord()
+            let length = end.map { $0 - record.offset } ?? record.contentLength + Int64(record.headerLength)
+            fields.append(("length", String(length)))
+            fields.append(("offset", String(record.offset)))
+            fields.append(("filename", filename))
+            entries.append(CDXJEntry(key: uri.map(SURT.key) ?? "-", timestamp: CDXJEntry.timestamp(fromWARCDate: record.date ?? ""), fields: fields))
         }
-        close(endOffset: nil)
         return entries.sorted()
+    }
+
+    /// `re.split(r"[;\s]", value, 1)[0].strip()`.
+    static func firstToken(_ value: String) -> String? {
+        let cut = value.unicodeScalars.firstIndex { $0 == ";" || $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\u{0B}" || $0 == "\u{0C}" }
+        let first = cut.map { String(value.unicodeScalars[..<$0]) } ?? value
+        return first.trimmingSpaces()
+    }
+
+    /// warcio's `get_statuscode()`: the status line (after the protocol) up to its first space.
+    static func statusCode(_ head: HTTPHead) -> String? {
+        let parts = head.firstLine.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2 else { return nil }
+        return String(parts[1].split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
     }
 }

@@ -63,15 +63,6 @@ struct RealArchiveTests {
         }
     }
 
-    @Test func ianaIndexMatchesPywbFieldForField() throws {
-        let path = TestPaths.sharedData + "/warc/pywb/iana.warc.gz"
-        let entries = try CDXJIndexer.index(path: path, filename: "iana.warc.gz")
-        let expected = String(decoding: try readFile(TestPaths.sharedData + "/warc/pywb/iana.cdxj"), as: UTF8.self)
-            .split(separator: "\n").map(String.init)
-        #expect(entries.count == 171)
-        #expect(entries.map(\.line) == expected)
-    }
-
     static let checkedArchives: [String] = {
         let dir = TestPaths.fixtures + "/warcio-check"
         return ((try? listDirectory(dir)) ?? []).filter { $0.hasSuffix(".txt") }.sorted()

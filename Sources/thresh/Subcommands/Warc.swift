@@ -79,7 +79,7 @@ struct WarcIndex: ParsableCommand {
     @Argument(help: "Archive files.")
     var inputs: [String]
 
-    @Flag(help: "Index request and metadata records too.")
+    @Flag(help: "Index every record (cdxj-indexer's --records all), not only response, revisit, resource and metadata records.")
     var all = false
 
     @Option(name: [.short, .customLong("output")], help: "Where to write the index ('-' is stdout).")
