@@ -7,7 +7,7 @@ import PackageDescription
 /// `thresh` (CLI) → stages (`ThreshWARC`, `ThreshExtract`) → `ThreshIO` → `ThreshCore`, with one C module per
 /// system library (`CThreshZlib`, `CThreshZstd`, `CThreshDeflate`, `CThreshISAL` (ISA-L's CRC32), `CThreshBrotli`
 /// and `CThreshLz4` wrapped by `ThreshIO`; `CThreshCrypto` (libcrypto's SHA-1/SHA-256) by `ThreshCore`;
-/// `CThreshICU` (IDNA host names) by `ThreshWARC`; `CThreshXML` (libxml2) wrapped by `ThreshExtract`), and `CThreshKernels`, the project's
+/// `CThreshICU` (IDNA host names) and `CThreshUchardet` (charset detection) by `ThreshWARC`; `CThreshXML` (libxml2) wrapped by `ThreshExtract`), and `CThreshKernels`, the project's
 /// own SIMD loops (MinHash) with run-time CPU dispatch, wrapped by `ThreshDedup`.
 let package = Package(
     name: "Thresh",
@@ -64,6 +64,11 @@ let package = Package(
         ),
         .target(name: "CThreshKernels"),
         .systemLibrary(
+            name: "CThreshUchardet",
+            pkgConfig: "uchardet",
+            providers: [.apt(["libuchardet-dev"])]
+        ),
+        .systemLibrary(
             name: "CThreshXML",
             pkgConfig: "libxml-2.0",
             providers: [.apt(["libxml2-dev"])]
@@ -73,7 +78,7 @@ let package = Package(
             name: "ThreshIO",
             dependencies: ["ThreshCore", "CThreshZlib", "CThreshZstd", "CThreshDeflate", "CThreshISAL", "CThreshBrotli", "CThreshLz4"]
         ),
-        .target(name: "ThreshWARC", dependencies: ["ThreshCore", "ThreshIO", "CThreshICU"]),
+        .target(name: "ThreshWARC", dependencies: ["ThreshCore", "ThreshIO", "CThreshICU", "CThreshUchardet"]),
         .target(name: "ThreshExtract", dependencies: ["ThreshCore", "CThreshXML"]),
         .target(name: "ThreshQuality", dependencies: ["ThreshCore", "ThreshIO"]),
         .target(name: "ThreshDedup", dependencies: ["ThreshCore", "ThreshIO", "ThreshQuality", "CThreshKernels"]),

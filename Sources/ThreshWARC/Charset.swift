@@ -2,12 +2,14 @@
 import Glibc
 #endif
 import ThreshCore
+internal import CThreshUchardet
 
 /// Which character encoding a page is in, and how that was found.
 public struct CharsetDecision: Sendable, Equatable {
     /// Canonical name (`utf-8`, `windows-1252`, `shift_jis`, …).
     public var name: String
-    /// `bom`, `http`, `meta`, or `detected`.
+    /// `bom`, `http`, `meta`, `detected` (nothing usable declared), or `detected-over-declared` (declared UTF-8,
+    /// but not valid UTF-8: a Latin-1 page labelled UTF-8, say).
     public var source: String
 }
 
@@ -17,24 +19,51 @@ public struct CharsetDecision: Sendable, Equatable {
 /// A class because it caches `iconv` descriptors (C resources) per encoding; not shared across threads.
 public final class CharsetTranscoder {
     private var converters: [String: iconv_t] = [:]
+    private let detector: OpaquePointer?
 
-    public init() {}
+    /// Bytes the detector reads from the start of a page: enough for the text of most pages, and a bounded cost.
+    public static let detectionSample = 64 << 10
+    /// A page declared UTF-8 is taken for another encoding when more than this share of its non-ASCII bytes are
+    /// in invalid sequences (a stray bad byte in a real UTF-8 page does not flip it; a Latin-1 page fails on
+    /// nearly every accented letter).
+    public static let misdeclaredInvalidShare = 0.05
+
+    public init() { detector = uchardet_new() }
 
     deinit {
         for (_, cd) in converters { iconv_close(cd) }
+        uchardet_delete(detector)
     }
 
-    /// Decides the encoding of `body` given the HTTP Content-Type charset parameter (if any).
+    /// Decides the encoding of `body` given the HTTP Content-Type charset parameter (if any), as browsers do: a BOM
+    /// first, then the HTTP label, then `<meta>` (labels mapped as the WHATWG Encoding Standard maps them), then
+    /// detection. A declared UTF-8 that the bytes contradict is detected instead.
     public func decide(_ body: UnsafeRawBufferPointer, httpCharset: String?, isHTML: Bool) -> CharsetDecision {
         if body.count >= 3, body[0] == 0xEF, body[1] == 0xBB, body[2] == 0xBF { return .init(name: "utf-8", source: "bom") }
         if body.count >= 2, body[0] == 0xFF, body[1] == 0xFE { return .init(name: "utf-16le", source: "bom") }
         if body.count >= 2, body[0] == 0xFE, body[1] == 0xFF { return .init(name: "utf-16be", source: "bom") }
-        if let label = httpCharset, let name = canonicalName(label), isUsable(name) { return .init(name: name, source: "http") }
-        if isHTML, let label = metaCharset(body), let name = canonicalName(label), isUsable(name) {
+        var declared: CharsetDecision?
+        if let label = httpCharset, let name = canonicalName(label), isUsable(name) {
+            declared = .init(name: name, source: "http")
+        } else if isHTML, let label = metaCharset(body), let name = canonicalName(label), isUsable(name) {
             // A page that declares UTF-16 in <meta> while being ASCII-compatible is really UTF-8 (HTML spec).
-            return .init(name: name.hasPrefix("utf-16") ? "utf-8" : name, source: "meta")
+            declared = .init(name: name.hasPrefix("utf-16") ? "utf-8" : name, source: "meta")
+        }
+        if let declared {
+            guard declared.name == "utf-8", contradictsUTF8(body) else { return declared }
+            return .init(name: detect(body), source: "detected-over-declared")
         }
         return .init(name: detect(body), source: "detected")
+    }
+
+    /// Whether bytes declared UTF-8 are mostly not: invalid sequences over `misdeclaredInvalidShare` of the non-ASCII
+    /// bytes (in the detection sample).
+    func contradictsUTF8(_ body: UnsafeRawBufferPointer) -> Bool {
+        let sample = UnsafeRawBufferPointer(rebasing: body[0..<min(body.count, Self.detectionSample)])
+        let invalid = countInvalidUTF8(sample)
+        guard invalid > 0 else { return false }
+        let nonASCII = sample.reduce(0) { $0 + ($1 >= 0x80 ? 1 : 0) }
+        return Double(invalid) > Self.misdeclaredInvalidShare * Double(nonASCII)
     }
 
     /// Transcodes `body` to a `String`, replacing invalid sequences with U+FFFD; returns how many were replaced.
@@ -63,24 +92,45 @@ public final class CharsetTranscoder {
 
     // MARK: Detection
 
-    /// Valid UTF-8 is UTF-8; text with many NULs at alternating positions is UTF-16; otherwise windows-1252,
-    /// which maps every byte (what browsers assume for Western pages without a declaration).
+    /// Valid UTF-8 is UTF-8; text with many NULs at alternating positions is UTF-16; otherwise uchardet's answer
+    /// on the first `detectionSample` bytes, mapped as a label would be (its `ISO-8859-1` and `ASCII` are
+    /// windows-1252, as in browsers), or windows-1252 when it has none.
     func detect(_ body: UnsafeRawBufferPointer) -> String {
-        let sample = UnsafeRawBufferPointer(rebasing: body[0..<min(body.count, 1 << 16)])
+        let sample = UnsafeRawBufferPointer(rebasing: body[0..<min(body.count, Self.detectionSample)])
         var evenNul = 0, oddNul = 0
         for (i, b) in sample.enumerated() where b == 0 { if i & 1 == 0 { evenNul += 1 } else { oddNul += 1 } }
         if sample.count >= 16 {
             if oddNul > sample.count / 4 && evenNul < sample.count / 64 { return "utf-16le" }
             if evenNul > sample.count / 4 && oddNul < sample.count / 64 { return "utf-16be" }
         }
-        // Invalid only because the sample cut a sequence at its end still counts as UTF-8.
-        let invalid = countInvalidUTF8(body)
-        if invalid == 0 { return "utf-8" }
+        // Invalid only because the sample cut a sequence at its end still counts as UTF-8. ISO-2022-JP is 7-bit,
+        // so valid UTF-8 too: its escape sequences (ESC $ or ESC () send the page to the detector.
+        if countInvalidUTF8(body) == 0 && !hasISO2022Escape(sample) { return "utf-8" }
+        if let detector, let base = sample.baseAddress {
+            uchardet_reset(detector)
+            if uchardet_handle_data(detector, base.assumingMemoryBound(to: CChar.self), sample.count) == 0 {
+                uchardet_data_end(detector)
+                if let label = uchardet_get_charset(detector).map({ String(cString: $0) }), !label.isEmpty,
+                   let name = canonicalName(label), name != "utf-8", isUsable(name) {
+                    return name
+                }
+            }
+        }
         return "windows-1252"
     }
 
-    /// The charset declared by a `<meta charset=…>` or `<meta http-equiv=content-type content=…>` tag in the
-    /// first 4 KiB (the HTML prescan window is 1 KiB; many pages declare it later, after long heads).
+    /// Whether an ISO-2022 escape (ESC followed by '$' or '(') occurs.
+    func hasISO2022Escape(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let base = bytes.baseAddress else { return false }
+        var i = 0
+        while i + 1 < bytes.count, let hit = memchr(base + i, 0x1B, bytes.count - i - 1) {
+            let at = base.distance(to: UnsafeRawPointer(hit))
+            if bytes[at + 1] == UInt8(ascii: "$") || bytes[at + 1] == UInt8(ascii: "(") { return true }
+            i = at + 1
+        }
+        return false
+    }
+
     func metaCharset(_ body: UnsafeRawBufferPointer) -> String? {
         let n = min(body.count, 4096)
         var lowered = [UInt8](repeating: 0, count: n)
@@ -136,7 +186,15 @@ public final class CharsetTranscoder {
         case "big5", "big5-hkscs", "x-x-big5", "cn-big5": return "big5"
         case "utf-16", "utf-16le": return "utf-16le"
         case "utf-16be": return "utf-16be"
-        case "tis-620", "iso-8859-11", "windows-874": return "windows-874"
+        case "tis-620", "iso-8859-11", "windows-874", "dos-874": return "windows-874"
+        // WHATWG: ISO-8859-9 is decoded as windows-1254, and these labels as the encodings named.
+        case "iso-8859-9", "iso8859-9", "latin5", "l5", "iso_8859-9", "iso-ir-148", "cp1254", "x-cp1254": return "windows-1254"
+        case "ibm866", "866", "cp866", "csibm866": return "ibm866"
+        case "x-mac-cyrillic", "mac-cyrillic", "x-mac-ukrainian": return "x-mac-cyrillic"
+        case "euc-jp", "x-euc-jp", "cseucpkdfmtjapanese": return "euc-jp"
+        case "iso-2022-jp", "csiso2022jp": return "iso-2022-jp"
+        case "koi8-r", "koi8", "koi", "cskoi8r", "koi8_r": return "koi8-r"
+        case "koi8-u", "koi8-ru": return "koi8-u"
         default:
             if l.hasPrefix("windows-125") || l.hasPrefix("iso-8859-") || l.hasPrefix("koi8") || l == "euc-jp" || l == "iso-2022-jp" || l == "macintosh" {
                 return l
@@ -154,6 +212,8 @@ public final class CharsetTranscoder {
         case "big5": return "BIG5-HKSCS"
         case "windows-874": return "CP874"
         case "macintosh": return "MACINTOSH"
+        case "x-mac-cyrillic": return "MAC-CYRILLIC"
+        case "ibm866": return "IBM866"
         default: return name.uppercased()
         }
     }

@@ -1,5 +1,27 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 @testable import ThreshWARC
+
+/// `text` in `charset`, through glibc's iconv (the test's own transcoder, apart from the code under test's use).
+func encoded(_ text: String, as charset: String) -> [UInt8] {
+    let cd = iconv_open(charset, "UTF-8")
+    precondition(cd != iconv_t(bitPattern: -1), "iconv lacks \(charset)")
+    defer { iconv_close(cd) }
+    var input = Array(text.utf8)
+    var output = [UInt8](repeating: 0, count: input.count * 4 + 16)
+    var inLeft = input.count, outLeft = output.count
+    input.withUnsafeMutableBytes { i in
+        output.withUnsafeMutableBytes { o in
+            var ip: UnsafeMutablePointer<CChar>? = i.baseAddress?.assumingMemoryBound(to: CChar.self)
+            var op: UnsafeMutablePointer<CChar>? = o.baseAddress?.assumingMemoryBound(to: CChar.self)
+            _ = iconv(cd, &ip, &inLeft, &op, &outLeft)
+            _ = iconv(cd, nil, nil, &op, &outLeft)  // the shift back to ASCII a stateful encoding needs
+        }
+    }
+    return Array(output[0..<(output.count - outLeft)])
+}
 
 @Suite struct CharsetTests {
     /// Valid UTF-8 is handed over in place (no copy), a byte-order mark dropped; anything else comes out as the
@@ -26,6 +48,56 @@ import Testing
                     }
                 }
             }
+        }
+    }
+
+    /// Pages with no declaration, in the legacy encodings of their languages, are detected (uchardet) and decode to
+    /// their text.
+    @Test(arguments: [
+        ("windows-1251", "Москва — столица России, крупнейший по численности населения город страны. Здесь находятся органы власти, музеи и театры."),
+        ("koi8-r", "Москва - столица России, крупнейший по численности населения город страны. Здесь находятся органы власти, музеи и театры."),
+        ("shift_jis", "東京は日本の首都であり、世界有数の大都市です。多くの人々がここで働き、学び、暮らしています。美術館や公園もたくさんあります。"),
+        ("euc-jp", "東京は日本の首都であり、世界有数の大都市です。多くの人々がここで働き、学び、暮らしています。美術館や公園もたくさんあります。"),
+        ("iso-2022-jp", "東京は日本の首都であり、世界有数の大都市です。多くの人々がここで働き、学び、暮らしています。美術館や公園もたくさんあります。"),
+        ("gb18030", "北京是中华人民共和国的首都，也是全国的政治中心和文化中心。这座城市有着三千多年的历史，拥有许多名胜古迹和博物馆。"),
+        ("big5", "臺北是中華民國的首都，也是全國的政治中心和文化中心。這座城市有著悠久的歷史，擁有許多名勝古蹟和博物館。"),
+        ("windows-1253", "Η Αθήνα είναι η πρωτεύουσα της Ελλάδας και μία από τις αρχαιότερες πόλεις του κόσμου, με πολλά μουσεία και μνημεία."),
+    ])
+    func undeclaredLegacyPagesAreDetected(charset: String, text: String) {
+        let page = "<html><body><p>" + String(repeating: text + " ", count: 3) + "</p></body></html>"
+        let bytes = encoded(page, as: charset.uppercased())
+        let charsets = CharsetTranscoder()
+        bytes.withUnsafeBytes { raw in
+            let decision = charsets.decide(raw, httpCharset: nil, isHTML: true)
+            #expect(decision.source == "detected")
+            let (decoded, replaced) = charsets.decode(raw, as: decision.name)
+            #expect(decoded == page && replaced == 0, "\(charset) detected as \(decision.name)")
+        }
+    }
+
+    /// A page declared UTF-8 that is Latin-1 is detected instead; one bad byte in a real UTF-8 page is not enough.
+    @Test func aFalseUTF8DeclarationIsOverruled() {
+        let charsets = CharsetTranscoder()
+        let latin = encoded("<p>Les élèves étudièrent à l'école où l'été déçoit rarement; Größe, Müller, Straße, Bäcker.</p>", as: "ISO-8859-1")
+        latin.withUnsafeBytes { raw in
+            let decision = charsets.decide(raw, httpCharset: "utf-8", isHTML: true)
+            #expect(decision.source == "detected-over-declared" && decision.name != "utf-8", "\(decision)")
+            #expect(charsets.decode(raw, as: decision.name).text.contains("élèves"))
+        }
+        let utf8 = Array("<p>Les élèves étudièrent à l'école où l'été déçoit rarement; Größe, Müller, Straße.</p>".utf8) + [0xFF]
+        utf8.withUnsafeBytes { raw in
+            #expect(charsets.decide(raw, httpCharset: "utf-8", isHTML: true) == CharsetDecision(name: "utf-8", source: "http"))
+        }
+    }
+
+    /// Declared labels map as the WHATWG Encoding Standard maps them.
+    @Test func labelsMapAsBrowsersMapThem() {
+        let charsets = CharsetTranscoder()
+        for (label, name) in [("ISO-8859-1", "windows-1252"), ("us-ascii", "windows-1252"), ("latin1", "windows-1252"),
+                              ("gb2312", "gb18030"), ("GBK", "gb18030"), ("iso-8859-9", "windows-1254"),
+                              ("ks_c_5601-1987", "euc-kr"), ("x-sjis", "shift_jis"), ("cp1251", "windows-1251"),
+                              ("koi8", "koi8-r"), ("tis-620", "windows-874"), ("x-mac-cyrillic", "x-mac-cyrillic")] {
+            #expect(charsets.canonicalName(label) == name, "\(label)")
         }
     }
 }

@@ -13,7 +13,7 @@ import ThreshShards
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure throughput (JSON lines on stdout; compare with scripts/bench-*).",
-        subcommands: [BenchWarc.self, BenchJSONL.self, BenchScore.self, BenchTokenize.self, BenchDigest.self])
+        subcommands: [BenchWarc.self, BenchJSONL.self, BenchScore.self, BenchTokenize.self, BenchDigest.self, BenchCharset.self])
 }
 
 struct BenchWarc: ParsableCommand {
@@ -215,6 +215,51 @@ struct BenchTokenize: ParsableCommand {
         let seconds = monotonicSeconds() - start
         printJSON(["tool": "thresh", "threads": "\(threads)", "documents": "\(texts.count)", "mb": format1(Double(bytes) / 1e6),
                    "tokens": "\(counts.withLock { $0 } / passes)", "mb_per_s": format1(Double(bytes * passes) / seconds / 1e6)])
+        try BenchResults.shared.write(to: summary.stats)
+    }
+}
+
+struct BenchCharset: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "charset",
+        abstract: "Charset decisions' share of `thresh warc` time: documents made from the archive, then the decision alone (BOM, labels, detection) on every HTML response's decoded payload.")
+
+    @Argument(help: "An archive.")
+    var input: String
+
+    @OptionGroup var summary: SummaryArguments
+
+    func run() throws {
+        // The whole ingest, as `thresh warc` runs it (documents built, not written).
+        let ingest = WARCIngest()
+        var documents = 0
+        var start = monotonicSeconds()
+        try ingest.process(path: input) { _ in documents += 1 }
+        let ingestSeconds = monotonicSeconds() - start
+        // The decision alone, on the same payloads (reading and HTTP decoding are not timed).
+        let reader = try WARCReader(path: input)
+        let charsets = CharsetTranscoder()
+        var decideSeconds = 0.0
+        var decided = 0
+        var sources: [String: Int] = [:]
+        while let record = try reader.next() {
+            guard record.type == "response", let block = try reader.readBlock(), let head = HTTPHead.parse(block),
+                  head.mimeType == "text/html" else { continue }
+            let payload = UnsafeRawBufferPointer(rebasing: block[head.length...])
+            let decoded = HTTPBody.decode(payload, head: head, limit: 64 << 20)
+            func time(_ bytes: UnsafeRawBufferPointer) {
+                start = monotonicSeconds()
+                let decision = charsets.decide(bytes, httpCharset: head.charsetParameter, isHTML: true)
+                decideSeconds += monotonicSeconds() - start
+                sources[decision.source, default: 0] += 1
+            }
+            if let bytes = decoded.bytes { bytes.withUnsafeBytes(time) } else { time(payload) }
+            decided += 1
+        }
+        printJSON(["tool": "thresh", "documents": "\(documents)", "ingest_seconds": format3(ingestSeconds),
+                   "pages_decided": "\(decided)", "decide_seconds": format3(decideSeconds),
+                   "share_of_ingest": format3(decideSeconds / max(ingestSeconds, 1e-9)),
+                   "sources": sources.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")])
         try BenchResults.shared.write(to: summary.stats)
     }
 }
