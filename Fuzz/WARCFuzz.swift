@@ -1,4 +1,5 @@
-// libFuzzer harness for the WARC/ARC record reader, the HTTP parser and body decoders, and charset handling.
+// libFuzzer harness for the WARC/ARC record reader, the HTTP parser and body decoders, charset handling, the JSON
+// parser and extraction's raw-text elider (each input is given to all of them).
 // Built by scripts/fuzz-warc (one swiftc call over the library sources; see ../shared/docs/FUZZING.md).
 
 /// Serves the fuzzer's bytes in pieces whose size the first byte chooses, so framing across reads is fuzzed too.
@@ -36,7 +37,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             if let head = HTTPHead.parse(block) {
                 let payload = UnsafeRawBufferPointer(rebasing: block[min(head.length, block.count)...])
                 let body = HTTPBody.decode(payload, head: head, limit: 1 << 22)
-                body.bytes.withUnsafeBytes { b in
+                // nil bytes: the payload needed no decoding (or decoded past the cap, and is dropped).
+                (body.bytes ?? Array(payload)).withUnsafeBytes { b in
                     let decision = charsets.decide(b, httpCharset: head.charsetParameter, isHTML: true)
                     _ = charsets.decode(b, as: decision.name)
                 }
@@ -44,5 +46,11 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             _ = try reader.finishRecord()
         }
     } catch {}
+    // The same bytes as a JSONL line and as a page for the elider.
+    _ = try? JSONParser.parse(input)
+    let html = input.bindMemory(to: UInt8.self)
+    if let elided = RawTextElider.elide(html) {
+        precondition(elided.count <= html.count, "the elider made a page longer")
+    }
     return 0
 }
