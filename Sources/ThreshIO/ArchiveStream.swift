@@ -441,12 +441,7 @@ public final class ArchiveStream {
     }
 
     private func decodeZstd(_ decoder: ZstdDecoder, inFrame: Bool) throws {
-        try fillRaw(atLeast: chunk)
-        if rawAvailable == 0 {
-            if inFrame { report("truncated-zstd", "zstd frame cut short by the end of the file", offset: rawBase + Int64(rawStart)) }
-            decodedEOF = true
-            return
-        }
+        guard try moreFrameInput(format: "zstd", inFrame: inFrame) else { return }
         if !inFrame {
             let input = rawInput
             if input.count >= 8 {
@@ -477,48 +472,45 @@ public final class ArchiveStream {
             }
             recordBoundary()
         }
-        do {
-            let step = try decoder.decode(rawInput, into: decodedTail)
-            rawStart += step.consumed
-            decEnd += step.produced
-            mode = .zstd(decoder, inFrame: !step.memberEnded)
-            if step.consumed == 0 && step.produced == 0 && rawEOF {
-                report("truncated-zstd", "zstd frame cut short by the end of the file", offset: rawBase + Int64(rawStart))
-                rawStart = rawEnd
-                decodedEOF = true
-            }
-        } catch let error as ThreshError {
-            // zstd frames carry no resynchronisation marker we can trust after damage: stop this file.
-            report("corrupt-zstd", error.message, offset: boundaries.last?.raw ?? rawBase + Int64(rawStart))
-            rawStart = rawEnd
-            decodedEOF = true
-        }
+        if let ended = decodeFrameStep(format: "zstd", decoder.decode) { mode = .zstd(decoder, inFrame: !ended) }
     }
 
     private func decodeLz4(_ decoder: Lz4Decoder, inFrame: Bool) throws {
-        try fillRaw(atLeast: chunk)
-        if rawAvailable == 0 {
-            if inFrame { report("truncated-lz4", "lz4 frame cut short by the end of the file", offset: rawBase + Int64(rawStart)) }
-            decodedEOF = true
-            return
-        }
+        guard try moreFrameInput(format: "lz4", inFrame: inFrame) else { return }
         if !inFrame { recordBoundary() }
+        if let ended = decodeFrameStep(format: "lz4", decoder.decode) { mode = .lz4(decoder, inFrame: !ended) }
+    }
+
+    /// Before a zstd or lz4 step: buffers input; false (the stream ended, a frame cut short reported) when there is none.
+    private func moreFrameInput(format: String, inFrame: Bool) throws -> Bool {
+        try fillRaw(atLeast: chunk)
+        guard rawAvailable == 0 else { return true }
+        if inFrame { report("truncated-\(format)", "\(format) frame cut short by the end of the file", offset: rawBase + Int64(rawStart)) }
+        decodedEOF = true
+        return false
+    }
+
+    /// One decoding step of a zstd or lz4 frame into the decoded window; returns whether the frame ended, or nil when
+    /// the file stops here. Neither format has a marker to resynchronise on after damage, so damage ends the file
+    /// (reported with the damaged frame's offset), as does a frame the end of the file cuts short.
+    private func decodeFrameStep(format: String, _ decode: (UnsafeRawBufferPointer, UnsafeMutableRawBufferPointer) throws -> DecodeStep) -> Bool? {
         let frameStart = boundaries.last?.raw ?? rawBase + Int64(rawStart)
         do {
-            let step = try decoder.decode(rawInput, into: decodedTail)
+            let step = try decode(rawInput, decodedTail)
             rawStart += step.consumed
             decEnd += step.produced
-            mode = .lz4(decoder, inFrame: !step.memberEnded)
             if step.consumed == 0 && step.produced == 0 && rawEOF {
-                report("truncated-lz4", "lz4 frame cut short by the end of the file", offset: frameStart)
+                report("truncated-\(format)", "\(format) frame cut short by the end of the file", offset: rawBase + Int64(rawStart))
                 rawStart = rawEnd
                 decodedEOF = true
+                return nil
             }
-        } catch let error as ThreshError {
-            // Like zstd, an lz4 stream has no marker to resynchronise on after damage: stop this file.
-            report("corrupt-lz4", error.message, offset: frameStart)
+            return step.memberEnded
+        } catch {
+            report("corrupt-\(format)", (error as? ThreshError)?.message ?? "\(error)", offset: frameStart)
             rawStart = rawEnd
             decodedEOF = true
+            return nil
         }
     }
 }
