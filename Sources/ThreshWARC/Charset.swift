@@ -3,6 +3,7 @@ import Glibc
 #endif
 import ThreshCore
 internal import CThreshUchardet
+internal import CThreshICU
 
 /// Which character encoding a page is in, and how that was found.
 public struct CharsetDecision: Sendable, Equatable {
@@ -20,6 +21,13 @@ public struct CharsetDecision: Sendable, Equatable {
 public final class CharsetTranscoder {
     private var converters: [String: iconv_t] = [:]
     private let detector: OpaquePointer?
+    /// Which library detects encodings.
+    public let detectorKind: CharsetDetector
+
+    /// The detection library: uchardet (the default) or ICU's `ucsdet`, kept to compare them (scripts/bench-charset).
+    public enum CharsetDetector: String, Sendable, CaseIterable {
+        case uchardet, icu
+    }
 
     /// Bytes the detector reads from the start of a page: enough for the text of most pages, and a bounded cost.
     public static let detectionSample = 64 << 10
@@ -28,11 +36,14 @@ public final class CharsetTranscoder {
     /// nearly every accented letter).
     public static let misdeclaredInvalidShare = 0.05
 
-    public init() { detector = uchardet_new() }
+    public init(detector kind: CharsetDetector = .uchardet) {
+        detectorKind = kind
+        detector = kind == .uchardet ? uchardet_new() : nil
+    }
 
     deinit {
         for (_, cd) in converters { iconv_close(cd) }
-        uchardet_delete(detector)
+        if let detector { uchardet_delete(detector) }
     }
 
     /// Decides the encoding of `body` given the HTTP Content-Type charset parameter (if any), as browsers do: a BOM
@@ -92,7 +103,7 @@ public final class CharsetTranscoder {
 
     // MARK: Detection
 
-    /// Valid UTF-8 is UTF-8; text with many NULs at alternating positions is UTF-16; otherwise uchardet's answer
+    /// Valid UTF-8 is UTF-8; text with many NULs at alternating positions is UTF-16; otherwise the detector's answer
     /// on the first `detectionSample` bytes, mapped as a label would be (its `ISO-8859-1` and `ASCII` are
     /// windows-1252, as in browsers), or windows-1252 when it has none.
     func detect(_ body: UnsafeRawBufferPointer) -> String {
@@ -106,17 +117,46 @@ public final class CharsetTranscoder {
         // Invalid only because the sample cut a sequence at its end still counts as UTF-8. ISO-2022-JP is 7-bit,
         // so valid UTF-8 too: its escape sequences (ESC $ or ESC () send the page to the detector.
         if countInvalidUTF8(body) == 0 && !hasISO2022Escape(sample) { return "utf-8" }
-        if let detector, let base = sample.baseAddress {
-            uchardet_reset(detector)
-            if uchardet_handle_data(detector, base.assumingMemoryBound(to: CChar.self), sample.count) == 0 {
-                uchardet_data_end(detector)
-                if let label = uchardet_get_charset(detector).map({ String(cString: $0) }), !label.isEmpty,
-                   let name = canonicalName(label), name != "utf-8", isUsable(name) {
-                    return name
-                }
-            }
+        if let label = detectedLabel(sample), let name = canonicalName(label), name != "utf-8", isUsable(name),
+           name == "windows-1252" || transcodeWithIconv(sample, from: name, upTo: Self.trustedDetectionErrors + 1).1 <= Self.trustedDetectionErrors {
+            return name == "windows-1252" ? westernVariant(sample) : name
         }
-        return "windows-1252"
+        return westernVariant(sample)
+    }
+
+    /// A detected multi-byte or non-Western answer is trusted only when the sample decodes in it with at most this
+    /// many invalid sequences (the sample may cut one at its end); otherwise the page is Western (windows-1252
+    /// decodes every byte).
+    static let trustedDetectionErrors = 1
+
+    /// windows-1252, or ISO-8859-15 when the page has the euro sign's ISO-8859-15 byte (0xA4, '¤' in windows-1252,
+    /// which text almost never uses) and none of the bytes 0x80-0x9F that only windows-1252 gives letters to.
+    func westernVariant(_ sample: UnsafeRawBufferPointer) -> String {
+        var sawA4 = false
+        for b in sample {
+            if b >= 0x80 && b <= 0x9F { return "windows-1252" }
+            if b == 0xA4 { sawA4 = true }
+        }
+        return sawA4 && isUsable("iso-8859-15") ? "iso-8859-15" : "windows-1252"
+    }
+
+    /// The detector's label for `sample`, or nil when it has none.
+    private func detectedLabel(_ sample: UnsafeRawBufferPointer) -> String? {
+        guard let base = sample.baseAddress?.assumingMemoryBound(to: CChar.self), !sample.isEmpty else { return nil }
+        switch detectorKind {
+        case .uchardet:
+            guard let detector else { return nil }
+            uchardet_reset(detector)
+            guard uchardet_handle_data(detector, base, sample.count) == 0 else { return nil }
+            uchardet_data_end(detector)
+            let label = uchardet_get_charset(detector).map { String(cString: $0) } ?? ""
+            return label.isEmpty ? nil : label
+        case .icu:
+            var name = [CChar](repeating: 0, count: 64)
+            let confidence = name.withUnsafeMutableBufferPointer { thresh_icu_detect_charset(base, Int32(sample.count), $0.baseAddress, 64) }
+            guard confidence >= 0 else { return nil }
+            return name.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        }
     }
 
     /// Whether an ISO-2022 escape (ESC followed by '$' or '(') occurs.
@@ -131,18 +171,19 @@ public final class CharsetTranscoder {
         return false
     }
 
+    /// The charset a `<meta charset=…>` or `<meta http-equiv … content="…; charset=…">` in the first
+    /// `metaPrescanBytes` declares (case-insensitive, read in place without copies).
     func metaCharset(_ body: UnsafeRawBufferPointer) -> String? {
-        let n = min(body.count, 4096)
-        var lowered = [UInt8](repeating: 0, count: n)
-        for i in 0..<n { let b = body[i]; lowered[i] = (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b }
-        let needle: [UInt8] = Array("<meta".utf8)
+        let n = min(body.count, Self.metaPrescanBytes)
+        @inline(__always) func lower(_ b: UInt8) -> UInt8 { (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b }
         var i = 0
-        while i + needle.count <= n {
-            if lowered[i] == 0x3C && lowered[i + 1] == needle[1] && lowered[i + 2] == needle[2] && lowered[i + 3] == needle[3] && lowered[i + 4] == needle[4] {
+        while i + 5 <= n {
+            guard let base = body.baseAddress, let hit = memchr(base + i, 0x3C, n - i - 4) else { return nil }
+            i = base.distance(to: UnsafeRawPointer(hit))
+            if lower(body[i + 1]) == 0x6D, lower(body[i + 2]) == 0x65, lower(body[i + 3]) == 0x74, lower(body[i + 4]) == 0x61 {
                 var end = i
-                while end < n && lowered[end] != 0x3E { end += 1 }
-                let tag = lowered[i..<end]
-                if let value = charsetValue(in: Array(tag)) { return value }
+                while end < n && body[end] != 0x3E { end += 1 }
+                if let value = charsetValue(in: UnsafeRawBufferPointer(rebasing: body[i..<end])) { return value }
                 i = end
             }
             i += 1
@@ -150,11 +191,18 @@ public final class CharsetTranscoder {
         return nil
     }
 
-    private func charsetValue(in tag: [UInt8]) -> String? {
-        let key: [UInt8] = Array("charset".utf8)
+    /// How far `<meta>` declarations are looked for (the HTML standard's prescan reads 1024 bytes; pages with long
+    /// heads put theirs later, so a little more).
+    static let metaPrescanBytes = 4096
+
+    /// The value after `charset` `=` in a tag (ASCII case-insensitive).
+    private func charsetValue(in tag: UnsafeRawBufferPointer) -> String? {
+        let key = Array("charset".utf8)
         var i = 0
         while i + key.count <= tag.count {
-            if Array(tag[i..<(i + key.count)]) == key {
+            var matches = true
+            for k in 0..<key.count where (tag[i + k] >= 0x41 && tag[i + k] <= 0x5A ? tag[i + k] | 0x20 : tag[i + k]) != key[k] { matches = false; break }
+            if matches {
                 var j = i + key.count
                 while j < tag.count && (tag[j] == 0x20 || tag[j] == 0x09) { j += 1 }
                 if j < tag.count && tag[j] == 0x3D {
@@ -162,7 +210,7 @@ public final class CharsetTranscoder {
                     while j < tag.count && (tag[j] == 0x20 || tag[j] == 0x09 || tag[j] == 0x22 || tag[j] == 0x27) { j += 1 }
                     var k = j
                     while k < tag.count, !(tag[k] == 0x22 || tag[k] == 0x27 || tag[k] == 0x20 || tag[k] == 0x3B || tag[k] == 0x2F || tag[k] == 0x3E) { k += 1 }
-                    if k > j { return String(decoding: tag[j..<k], as: UTF8.self) }
+                    if k > j { return String(decoding: UnsafeRawBufferPointer(rebasing: tag[j..<k]), as: UTF8.self).lowercased() }
                 }
             }
             i += 1
@@ -233,7 +281,8 @@ public final class CharsetTranscoder {
 
     // MARK: Transcoding
 
-    private func transcodeWithIconv(_ body: UnsafeRawBufferPointer, from name: String) -> (String, Int) {
+    /// - Parameter upTo: stop once this many invalid sequences were met (for checking a detector's answer).
+    private func transcodeWithIconv(_ body: UnsafeRawBufferPointer, from name: String, upTo: Int = .max) -> (String, Int) {
         guard let cd = converter(for: name) else { return (decodeWindows1252(body), 0) }
         iconv(cd, nil, nil, nil, nil)
         var out = [UInt8](repeating: 0, count: body.count * 3 + 16)
@@ -261,6 +310,7 @@ public final class CharsetTranscoder {
                 inPtr = inPtr?.advanced(by: 1)
                 inLeft -= 1
                 iconv(cd, nil, nil, nil, nil)
+                if replaced >= upTo { break }
             }
         }
         var text = [UInt8](out[0..<produced])

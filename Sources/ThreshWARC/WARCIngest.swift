@@ -18,6 +18,8 @@ public struct WARCIngestOptions: Sendable {
     public var verifyDigests = false
     /// The `source` written into every document.
     public var source = "cc"
+    /// The library that detects undeclared encodings.
+    public var charsetDetector = CharsetTranscoder.CharsetDetector.uchardet
 
     public init() {}
 }
@@ -31,9 +33,12 @@ public final class WARCIngest {
     public private(set) var statistics = StageStatistics(stage: "warc")
     /// Called with every problem (malformed record, damaged compression, digest failure), already counted.
     public var onProblem: ((ThreshError) -> Void)?
-    private let charsets = CharsetTranscoder()
+    private let charsets: CharsetTranscoder
 
-    public init(options: WARCIngestOptions = WARCIngestOptions()) { self.options = options }
+    public init(options: WARCIngestOptions = WARCIngestOptions()) {
+        self.options = options
+        charsets = CharsetTranscoder(detector: options.charsetDetector)
+    }
 
     /// Reads one archive and emits its documents.
     public func process(path: String, emit: (Document) throws -> Void) throws {

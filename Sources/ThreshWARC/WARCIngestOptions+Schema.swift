@@ -12,6 +12,8 @@ extension WARCIngestOptions {
         OptionSpec("status", .list, default: .list(["200"]), help: "HTTP statuses kept (comma-separated), or 'any'"),
         OptionSpec("source", .text, help: "the 'source' field of every document (in a pipeline: the dataset's name; else 'cc')"),
         OptionSpec("verify-digests", .flag, default: .flag(false), help: "verify block and payload digests; failing records are dropped and counted"),
+        OptionSpec("charset-detector", .choice(CharsetTranscoder.CharsetDetector.allCases.map(\.rawValue)), default: .text("uchardet"),
+                   help: "library that detects the encoding of pages that declare none usable: uchardet or ICU's ucsdet"),
         OptionSpec("max-record-size", .integer(min: recordSizeRange.lowerBound, max: recordSizeRange.upperBound), default: .integer(16 << 20),
                    help: "largest record block read into memory, in bytes; larger records are skipped and counted"),
     ])
@@ -39,5 +41,6 @@ extension WARCIngestOptions {
         source = values.optionalString("source") ?? "cc"
         verifyDigests = values.bool("verify-digests")
         reader.maximumRecordSize = values.int("max-record-size")
+        charsetDetector = CharsetTranscoder.CharsetDetector(rawValue: values.string("charset-detector")) ?? .uchardet
     }
 }

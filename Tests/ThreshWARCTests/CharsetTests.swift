@@ -100,4 +100,30 @@ func encoded(_ text: String, as charset: String) -> [UInt8] {
             #expect(charsets.canonicalName(label) == name, "\(label)")
         }
     }
+
+    /// A Western page with the euro sign: ISO-8859-15 writes it 0xA4 (with no byte in 0x80-0x9F), windows-1252
+    /// writes it 0x80; each decodes back to the page.
+    @Test func theEuroSignTellsISO885915FromWindows1252() {
+        let page = "<html><body><p>Le café coûte 3 € à Paris; la crème brûlée 7 €. Größe: Über 50 Stück für nur 20 €.</p></body></html>"
+        for charset in ["ISO-8859-15", "WINDOWS-1252"] {
+            let bytes = encoded(page, as: charset)
+            let charsets = CharsetTranscoder()
+            bytes.withUnsafeBytes { raw in
+                let decision = charsets.decide(raw, httpCharset: nil, isHTML: true)
+                #expect(decision.name == charset.lowercased(), "\(charset)")
+                #expect(charsets.decode(raw, as: decision.name).text == page)
+            }
+        }
+    }
+
+    /// ICU's detector is there to compare with (`charset-detector = "icu"`): it decodes a Japanese page too.
+    @Test func icuDetectorCanBeChosen() {
+        let page = "<html><body><p>" + String(repeating: "東京は日本の首都であり、世界有数の大都市です。多くの人々がここで働き、学び、暮らしています。", count: 3) + "</p></body></html>"
+        let bytes = encoded(page, as: "SHIFT_JIS")
+        let charsets = CharsetTranscoder(detector: .icu)
+        bytes.withUnsafeBytes { raw in
+            let decision = charsets.decide(raw, httpCharset: nil, isHTML: true)
+            #expect(decision.name == "shift_jis" && charsets.decode(raw, as: decision.name).text == page, "\(decision)")
+        }
+    }
 }
