@@ -434,7 +434,14 @@ struct PageBuilder {
         handler.characters = characters
         // Script and style bodies arrive as CDATA blocks; the tree builder makes them text nodes.
         handler.cdataBlock = characters
-        handler.initialized = 1
+        // libxml2 reports each stray or mismatched end tag through the structured error callback, and its search
+        // for the tag's open element is where a flood of them makes parsing quadratic (no element callback runs
+        // there). The callback checks the deadline, so `maxSeconds` holds inside htmlParseDocument too. It needs
+        // the SAX2 handler mark; the HTML parser calls the same element callbacks either way.
+        handler.serror = { user, _ in
+            user?.assumingMemoryBound(to: PageBuilder.self).pointee.parserReportedError()
+        }
+        handler.initialized = UInt32(XML_SAX2_MAGIC)
         sax.pointee = handler
         // The input is valid UTF-8 (a Swift string; thresh warc transcodes). Without a declared encoder
         // libxml2 guesses one at the first non-ASCII byte, and a <meta charset> would make it re-decode the
@@ -461,6 +468,17 @@ struct PageBuilder {
         return true
     }()
     private static func initializeLibxml2() { _ = libxml2Initialized }
+
+    /// Problems libxml2 reported (stray end tags and the like); the deadline is checked every `errorsPerClockCheck`.
+    private var parserErrors = 0
+    /// How often (in reported problems) the clock is read from the error callback: one read per thousand stray end
+    /// tags is a few microseconds in the quadratic case, and nothing on ordinary pages.
+    static let errorsPerClockCheck = 1024
+
+    mutating func parserReportedError() {
+        parserErrors += 1
+        if exceeded == nil, parserErrors % Self.errorsPerClockCheck == 0, monotonicSeconds() > deadline { stop(.timeout) }
+    }
 
     private mutating func stop(_ outcome: ExtractionOutcome) {
         exceeded = outcome

@@ -12,6 +12,15 @@ public struct CharsetDecision: Sendable, Equatable {
     /// `bom`, `http`, `meta`, `detected` (nothing usable declared), or `detected-over-declared` (declared UTF-8,
     /// but not valid UTF-8: a Latin-1 page labelled UTF-8, say).
     public var source: String
+    /// Whether deciding already found the whole body (after a BOM) to be valid UTF-8, so decoding need not check it
+    /// again.
+    public var validUTF8 = false
+
+    public init(name: String, source: String, validUTF8: Bool = false) {
+        self.name = name
+        self.source = source
+        self.validUTF8 = validUTF8
+    }
 }
 
 /// Finds a page's encoding (BOM, then HTTP header, then `<meta>`, then detection) and transcodes to UTF-8.
@@ -24,9 +33,11 @@ public final class CharsetTranscoder {
     /// Which library detects encodings.
     public let detectorKind: CharsetDetector
 
-    /// The detection library: uchardet (the default) or ICU's `ucsdet`, kept to compare them (scripts/bench-charset).
+    /// The detection library: uchardet (the default) or ICU's `ucsdet`, kept to compare them (scripts/bench-charset);
+    /// or none: declarations are trusted, and an undeclared page is UTF-8 when valid, else windows-1252 (what Thresh
+    /// did before it detected, kept to measure what detection costs).
     public enum CharsetDetector: String, Sendable, CaseIterable {
-        case uchardet, icu
+        case uchardet, icu, none
     }
 
     /// Bytes the detector reads from the start of a page: enough for the text of most pages, and a bounded cost.
@@ -60,20 +71,29 @@ public final class CharsetTranscoder {
             // A page that declares UTF-16 in <meta> while being ASCII-compatible is really UTF-8 (HTML spec).
             declared = .init(name: name.hasPrefix("utf-16") ? "utf-8" : name, source: "meta")
         }
-        if let declared {
-            guard declared.name == "utf-8", contradictsUTF8(body) else { return declared }
+        if var declared {
+            guard declared.name == "utf-8" else { return declared }
+            let bytes = withoutBOM(body)
+            let invalid = countInvalidUTF8(bytes)
+            if invalid == 0 { declared.validUTF8 = true; return declared }
+            guard detectorKind != .none, contradictsUTF8(bytes, invalid: invalid) else { return declared }
             return .init(name: detect(body), source: "detected-over-declared")
         }
-        return .init(name: detect(body), source: "detected")
+        let name = detect(body)
+        // detect() answers UTF-8 only for a body it found valid.
+        return .init(name: name, source: "detected", validUTF8: name == "utf-8")
     }
 
-    /// Whether bytes declared UTF-8 are mostly not: invalid sequences over `misdeclaredInvalidShare` of the non-ASCII
-    /// bytes (in the detection sample).
-    func contradictsUTF8(_ body: UnsafeRawBufferPointer) -> Bool {
-        let sample = UnsafeRawBufferPointer(rebasing: body[0..<min(body.count, Self.detectionSample)])
-        let invalid = countInvalidUTF8(sample)
+    private func withoutBOM(_ body: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        body.count >= 3 && body[0] == 0xEF && body[1] == 0xBB && body[2] == 0xBF ? UnsafeRawBufferPointer(rebasing: body[3...]) : body
+    }
+
+    /// Whether bytes declared UTF-8 are mostly not: `invalid` sequences over `misdeclaredInvalidShare` of the
+    /// non-ASCII bytes.
+    func contradictsUTF8(_ bytes: UnsafeRawBufferPointer, invalid: Int) -> Bool {
         guard invalid > 0 else { return false }
-        let nonASCII = sample.reduce(0) { $0 + ($1 >= 0x80 ? 1 : 0) }
+        var nonASCII = 0
+        for b in bytes where b >= 0x80 { nonASCII += 1 }
         return Double(invalid) > Self.misdeclaredInvalidShare * Double(nonASCII)
     }
 
@@ -91,6 +111,12 @@ public final class CharsetTranscoder {
 
     /// Calls `use` with the body decoded to UTF-8 (valid) and the count of invalid sequences replaced. A UTF-8
     /// body that is valid already is handed over in place, with no copy and no second validation.
+    public func withUTF8<R>(_ body: UnsafeRawBufferPointer, as decision: CharsetDecision, _ use: (UnsafeBufferPointer<UInt8>, Int) throws -> R) rethrows -> R {
+        if decision.validUTF8 { return try use(withoutBOM(body).assumingMemoryBound(to: UInt8.self), 0) }
+        return try withUTF8(body, as: decision.name, use)
+    }
+
+    /// As `withUTF8(_:as:_:)` with a decision, for a charset by name.
     public func withUTF8<R>(_ body: UnsafeRawBufferPointer, as charset: String, _ use: (UnsafeBufferPointer<UInt8>, Int) throws -> R) rethrows -> R {
         if charset == "utf-8" {
             var bytes = body
@@ -117,6 +143,7 @@ public final class CharsetTranscoder {
         // Invalid only because the sample cut a sequence at its end still counts as UTF-8. ISO-2022-JP is 7-bit,
         // so valid UTF-8 too: its escape sequences (ESC $ or ESC () send the page to the detector.
         if countInvalidUTF8(body) == 0 && !hasISO2022Escape(sample) { return "utf-8" }
+        if detectorKind == .none { return "windows-1252" }
         if let label = detectedLabel(sample), let name = canonicalName(label), name != "utf-8", isUsable(name),
            name == "windows-1252" || transcodeWithIconv(sample, from: name, upTo: Self.trustedDetectionErrors + 1).1 <= Self.trustedDetectionErrors {
             return name == "windows-1252" ? westernVariant(sample) : name
@@ -151,6 +178,8 @@ public final class CharsetTranscoder {
             uchardet_data_end(detector)
             let label = uchardet_get_charset(detector).map { String(cString: $0) } ?? ""
             return label.isEmpty ? nil : label
+        case .none:
+            return nil
         case .icu:
             var name = [CChar](repeating: 0, count: 64)
             let confidence = name.withUnsafeMutableBufferPointer { thresh_icu_detect_charset(base, Int32(sample.count), $0.baseAddress, 64) }

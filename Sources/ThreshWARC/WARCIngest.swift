@@ -163,7 +163,7 @@ public final class WARCIngest {
         let declaredCharset = if let head { head.charsetParameter } else { record.contentType.flatMap(charsetParameter(of:)) }
         func withText(_ raw: UnsafeRawBufferPointer) throws {
             let decision = charsets.decide(raw, httpCharset: declaredCharset, isHTML: isHTML)
-            try charsets.withUTF8(raw, as: decision.name) { text, replaced in
+            try charsets.withUTF8(raw, as: decision) { text, replaced in
                 var meta = meta
                 meta["charset"] = .string(decision.name)
                 meta["charset_source"] = .string(decision.source)

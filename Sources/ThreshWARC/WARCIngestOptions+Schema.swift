@@ -13,7 +13,7 @@ extension WARCIngestOptions {
         OptionSpec("source", .text, help: "the 'source' field of every document (in a pipeline: the dataset's name; else 'cc')"),
         OptionSpec("verify-digests", .flag, default: .flag(false), help: "verify block and payload digests; failing records are dropped and counted"),
         OptionSpec("charset-detector", .choice(CharsetTranscoder.CharsetDetector.allCases.map(\.rawValue)), default: .text("uchardet"),
-                   help: "library that detects the encoding of pages that declare none usable: uchardet or ICU's ucsdet"),
+                   help: "library that detects the encoding of pages that declare none usable: uchardet, ICU's ucsdet, or none (declarations trusted; UTF-8 when valid, else windows-1252)"),
         OptionSpec("max-record-size", .integer(min: recordSizeRange.lowerBound, max: recordSizeRange.upperBound), default: .integer(16 << 20),
                    help: "largest record block read into memory, in bytes; larger records are skipped and counted"),
     ])
