@@ -280,6 +280,18 @@ import ThreshCore
         #expect(throws: Never.self) { try extract(page(many + article)) }
     }
 
+    /// libxml2's search for a stray end tag's open element is linear in the depth, so nested inline elements closed
+    /// by a flood of stray end tags parse in quadratic time, inside htmlParseDocument where no element callback
+    /// runs. The error callback reads the clock, so the guard holds there too: the page is dropped as timed out
+    /// within about the limit, instead of parsing for minutes.
+    @Test func aFloodOfStrayEndTagsStopsAtTheTimeLimit() {
+        let html = "<html><body><p>The start of the page.</p>" + String(repeating: "<b>", count: 60_000)
+            + String(repeating: "</i>", count: 400_000) + "</body></html>"
+        let started = monotonicSeconds()
+        #expect(throws: ExtractionOutcome.timeout) { try extract(html) { $0.maximumSeconds = 1 } }
+        #expect(monotonicSeconds() - started < 10, "the guard fired late")
+    }
+
     @Test func classAndIdNamesAreReadByTheirParts() {
         #expect(ClassHints.classify("sidebar").boilerplate == "sidebar")
         #expect(ClassHints.classify("site-nav clearfix").boilerplate == "nav")
