@@ -132,7 +132,8 @@ public struct HTMLExtractor: Sendable {
                     e = Int(page.elements[e].parent)
                 }
                 let main = selector.inMain.isEmpty ? 0 : (selector.inMain[Int(b.element)] ? 1 : 0)
-                return "\(kept[i] ? "KEEP" : "drop") \(b.kind) len=\(b.length) ld=\(Int(b.linkDensity * 100))% "
+                let verdict = kept[i] ? "KEEP" : "drop(\(i < selector.dropReasons.count ? selector.dropReasons[i]?.rawValue ?? "?" : "all-text"))"
+                return "\(verdict) \(b.kind) len=\(b.length) ld=\(Int(b.linkDensity * 100))% "
                     + "main=\(main) bp=\(b.underBoilerplate ? 1 : 0)\(why) el=\(b.element) | \(start)"
             }
             return result
@@ -152,36 +153,36 @@ struct ContentSelector {
     /// `select`; for explanations).
     private(set) var mainContainer = -1
     private(set) var bestContainer = -1
+    /// Per block: why it was left out (nil when kept), as `--explain` prints it.
+    private(set) var dropReasons: [DropReason?] = []
+
+    /// Why a block is not in the output. Each rule that leaves a block out names itself.
+    enum DropReason: String {
+        /// Outside the main content, and not link-poor prose that balanced mode takes from elsewhere.
+        case outsideMain = "outside-main"
+        /// Outside the main content, under a furniture name (nav, comments, share, …).
+        case furniture = "furniture"
+        /// Inside the main content, but under a furniture name of its own (an author box, a share bar).
+        case furnitureInMain = "furniture-in-main"
+        /// Mostly link text: navigation.
+        case linkHeavy = "link-heavy"
+        /// A short label that stands more than once on the page.
+        case repeatedLabel = "repeated-label"
+        /// Very short text in precision mode.
+        case tooShortForPrecision = "short-precision"
+        /// A short block with no long kept block on one side (jusText's context rule).
+        case isolatedShort = "isolated-short"
+        /// A heading that no long kept block follows.
+        case headingWithoutText = "heading-without-text"
+        /// In a figure or caption with little text.
+        case caption = "caption"
+        /// A short line with the copyright sign.
+        case rightsLine = "rights-line"
+        /// The same text kept earlier on the page.
+        case repeatedText = "repeated-text"
+    }
 
     init(favor: ExtractOptions.Favor) { self.favor = favor }
-
-    /// Short texts that are page furniture whatever their markup.
-    static let boilerplatePhrases: [String] = [
-        "share", "tweet", "print", "e-mail", "email", "read more", "weiterlesen", "mehr lesen", "lire la suite", "comments",
-        "kommentare", "leave a comment", "leave a reply", "posted in", "tags:", "advertisement", "anzeige", "werbung",
-        "cookie", "subscribe", "newsletter", "follow us", "related", "you may also like", "all rights reserved",
-        "copyright", "©", "log in", "login", "sign up", "register", "impressum", "datenschutz", "privacy",
-        "terms of use", "back to top", "nach oben", "previous", "next", "zurück", "weiter", "foto:", "fotos:", "photo:",
-        "photos:", "bild:", "bilder:", "quelle:", "source:", "crédit", "credit", "image:", "picture:", "getty images",
-        "shutterstock", "dpa", "imago", "this entry was posted", "permalink", "permalien", "last modified",
-        "zuletzt aktualisiert", "veröffentlicht am", "published", "updated",
-        // Section titles over lists of other articles, and update stamps, in the crawl's common languages.
-        "aktualisiert", "mehr zum thema", "lesen sie auch", "das könnte sie auch interessieren", "auch interessant",
-        "vous aimerez aussi", "à lire aussi", "lire aussi", "zobacz także", "czytaj także", "czytaj też", "veja também",
-        "leia também", "lee también", "te puede interesar", "más sobre", "leggi anche", "ultima modifica",
-        "more from", "more stories", "read more:", "read also", "you might also like", "recommended for you",
-        "meistgelesen", "meist gelesen", "meistdiskutiert", "most read", "most popular", "popular posts", "recent posts",
-        "related posts", "trending", "weitere beiträge", "weitere artikel", "weitere themen", "ähnliche artikel",
-        "ähnliche beiträge", "verwandte artikel", "neueste beiträge", "empfohlene beiträge", "beliebte artikel",
-        "alle artikel", "mehr aus", "mehr zu", "entdecke weitere", "explore further", "das könnte dich",
-        "das thema könnte", "top-themen", "top themen", "notas relacionadas", "noticias relacionadas",
-        "articles similaires", "sur le même sujet",
-        // Author boxes, comment prompts, share and like buttons, taxonomy and picture labels.
-        "über den autor", "über die autorin", "about the author", "staff writer", "schreibe einen kommentar",
-        "kommentieren", "teilen:", "teilen mit", "artikel teilen", "beitrag teilen", "jetzt teilen", "gefällt mir", "wird geladen", "kategorie", "categories", "schlagworte",
-        "filed under", "opublikowano", "titelbild", "beitragsbild", "bild anzeigen", "rezept drucken", "vergrößern",
-        "kontakt:", "release date", "folgen sie", "unterstütze", "mehr kolumnen", "artículos relacionados",
-    ]
 
     /// Furniture names of blocks that hold prose other than the page's own: comment threads, related posts, and
     /// overlays (the main content is chosen inside one only when nothing outside qualifies).
@@ -198,72 +199,34 @@ struct ContentSelector {
     /// Main content shorter than this (bytes) triggers the fallback to all link-poor text outside furniture.
     static let fallbackBelow = 400
 
-    /// The phrases as bytes (all, and the ASCII ones), for `isBoilerplatePhrase`.
-    static let boilerplatePhraseBytes: [[UInt8]] = boilerplatePhrases.map { Array($0.utf8) }
-    static let asciiBoilerplatePhrases: [[UInt8]] = boilerplatePhraseBytes.filter { $0.allSatisfy { $0 < 0x80 } }
+    /// Short blocks (bytes) are judged as labels: a label that stands more than once on the page ("Share", "Read
+    /// more", a date stamp under every teaser) is furniture whatever language it is in.
+    static let labelBelow = 40
 
-    static func isBoilerplatePhrase(_ text: [UInt8]) -> Bool {
-        // Leading brackets, hyphens and blanks do not change what a label says ("(Credit: …)", "[Anzeige]").
-        var start = 0
-        while start < text.count, text[start] == 0x28 || text[start] == 0x5B || text[start] == 0x2D || text[start] == 0x20 { start += 1 }
-        let head = text[start...].prefix(60)
-        if head.allSatisfy({ $0 < 0x80 }) {
-            // ASCII text: lowercase the bytes and compare; only the ASCII phrases can match.
-            let lower = head.asciiLowercased()
-            return asciiBoilerplatePhrases.contains { lower.starts(with: $0) }
-        }
-        // Other text is lowercased by Unicode's rules, then compared as bytes (a `String` prefix test compares
-        // by characters, many times slower).
-        let lower = Array(String(decoding: head, as: UTF8.self).lowercased().utf8)
-        return boilerplatePhraseBytes.contains { lower.starts(with: $0) }
-    }
+    /// Rights lines are at most this long (bytes): a short block with the copyright sign is a rights line or a
+    /// picture credit, in any language.
+    static let rightsLineBelow = 160
 
-    /// Marks of furniture anywhere in a short text: picture credits and rights lines ("Ski-Star aus der Schweiz.
-    /// © AFP / X", "Überblick. (Foto: Getty)"), and newsletter, subscription, login and cookie calls. In the
-    /// evaluation sets such lines are furniture, never article text.
-    static let furnitureMarks: [[UInt8]] = [
-        "©", "foto:", "fotos:", "photo:", "photos:", "bild:", "bildquelle:", "titelbild:", "credit:", "image:",
-        "getty images", "shutterstock", "istock", "unsplash", "all rights reserved", "alle rechte vorbehalten",
-        "photo by", "picture alliance", "picture-alliance", "quelle:", "symbolbild",
-        "newsletter", "subscribe", "subscriber", "abonnieren", "e-mail-adresse", "email address", "cookie", "sign up for",
-        "einloggen",
-    ].map { Array($0.utf8) }
-
-    /// Texts shorter than this (bytes) that carry a furniture mark are furniture (`furnitureMarks`).
-    static let furnitureLineBelow = 160
-
-    /// Whether a text is a picture caption (see `isCaption`), or a short picture credit, rights line or
-    /// subscription call (see `furnitureMarks`).
-    static func isFurnitureLine(_ text: [UInt8]) -> Bool {
-        if isCaption(text) { return true }
-        guard text.count < furnitureLineBelow else { return false }
-        // ASCII letters lowercased; other bytes (the marks' "©" among them) compared as they are.
-        let lower = text.asciiLowercased()
-        return furnitureMarks.contains { lower.containsBytes($0) }
-    }
-
-    /// Words that open a numbered or labelled picture caption ("Abbildung 4: …", "Fig. 2. …", "Figure 3 …").
-    static let captionWords: [[UInt8]] = ["abbildung", "abb.", "fig.", "figure", "grafik", "bild", "foto", "photo", "image"]
-        .map { Array($0.utf8) }
-
-    /// Captions are at most this long (bytes); a longer text opening with "Figure 2" is a figure's discussion.
-    static let captionTextBelow = 400
-
-    /// Whether a text opens like a picture caption: a caption word, then a number or a colon.
-    static func isCaption(_ text: [UInt8]) -> Bool {
-        guard text.count < captionTextBelow else { return false }
-        let head = text.prefix(16).asciiLowercased()
-        for word in captionWords where head.starts(with: word) {
-            var i = word.count
-            while i < head.count && head[i] == 0x20 { i += 1 }
-            guard i < head.count else { return false }
-            if head[i] == 0x3A { return true }
-            // Or a number, then a colon or a full stop ("Abbildung 4: …", "Fig. 2. …"; "Figure 3 shows …" is prose).
-            var j = i
-            while j < head.count && head[j] >= 0x30 && head[j] <= 0x39 { j += 1 }
-            if j > i && j < head.count && (head[j] == 0x3A || head[j] == 0x2E) { return true }
+    /// Whether a block is a rights line or picture credit: short, with the copyright sign (U+00A9).
+    static func isRightsLine(_ text: [UInt8]) -> Bool {
+        guard text.count < rightsLineBelow else { return false }
+        var i = 0
+        while i + 1 < text.count {
+            if text[i] == 0xC2 && text[i + 1] == 0xA9 { return true }
+            i += 1
         }
         return false
+    }
+
+    /// The key of a short block's text as a label: ASCII letters lowercased, runs of blanks and punctuation at the
+    /// ends dropped, hashed (labels are compared as whole blocks, not by prefix).
+    static func labelKey(_ text: [UInt8]) -> UInt64 {
+        var start = 0, end = text.count
+        func trimmed(_ c: UInt8) -> Bool { c == 0x20 || c == 0x3A || c == 0x2E || c == 0x7C || c == 0x28 || c == 0x29 || c == 0x5B || c == 0x5D || c == 0x2D }
+        while start < end && trimmed(text[start]) { start += 1 }
+        while end > start && trimmed(text[end - 1]) { end -= 1 }
+        let lower = text[start..<end].asciiLowercased()
+        return lower.withUnsafeBytes { XXH64.hash($0) }
     }
 
     /// Whether text reads like sentences: mostly words, with sentence punctuation.
@@ -473,24 +436,36 @@ struct ContentSelector {
             firstInMain = min(firstInMain, i)
             lastInMain = max(lastInMain, i)
         }
+        // Short blocks that stand more than once on the page are labels (share and reply buttons, teaser stamps).
+        // List items and table cells are left to their list or table.
+        var labelCounts: [UInt64: Int] = [:]
+        for block in page.blocks where block.length < Self.labelBelow && block.kind != .li && block.row < 0 {
+            labelCounts[Self.labelKey(block.text), default: 0] += 1
+        }
+        func repeatedLabel(_ block: TextBlock) -> Bool {
+            block.length < Self.labelBelow && block.kind != .li && block.row < 0 && labelCounts[Self.labelKey(block.text), default: 0] > 1
+        }
         var kept = [Bool](repeating: false, count: page.blocks.count)
+        var reasons = [DropReason?](repeating: nil, count: page.blocks.count)
         var firstMainBlock: Int?
         for (i, block) in page.blocks.enumerated() {
             let e = Int(block.element)
             let between = i > firstInMain && i < lastInMain && block.linkDensity < 0.3 && (block.length >= 40 || block.kind.isHeading)
                 && !(block.underBoilerplate && underBoilerplateWithinMain(block))
             let inside = inMain[e] || between
-            let phrase = block.length < 40 && Self.isBoilerplatePhrase(block.text)
+            let phrase = repeatedLabel(block)
             // Linked headings are common (post titles); linked text blocks are navigation.
             let linkHeavy = !block.kind.isHeading && block.linkDensity > (favor == .recall ? 0.6 : 0.35) && block.length < 400
             if inside {
                 var keep = !phrase && !linkHeavy
+                reasons[i] = phrase ? .repeatedLabel : (linkHeavy ? .linkHeavy : nil)
                 // Furniture inside the main container, or inside a sibling kept with it (an author box beside the
                 // article body), is left out.
                 if underBoilerplateWithinMain(block) {
                     keep = keep && favor == .recall && block.length > 150 && block.linkDensity < 0.2
+                    if !keep && reasons[i] == nil { reasons[i] = .furnitureInMain }
                 }
-                if favor == .precision && block.length < 15 && !block.kind.isHeading { keep = false }
+                if keep && favor == .precision && block.length < 15 && !block.kind.isHeading { keep = false; reasons[i] = .tooShortForPrecision }
                 kept[i] = keep
                 if keep && firstMainBlock == nil { firstMainBlock = i }
             } else if !block.underBoilerplate && !phrase && block.linkDensity < 0.1 {
@@ -524,9 +499,10 @@ struct ContentSelector {
                 if allShort && inMain[Int(page.blocks[i].element)] { continue }
                 let b = page.blocks[i]
                 if b.kind.isHeading {
-                    if nextLong[i] == Int.max || nextLong[i] - i > 6 { kept[i] = false }
+                    if nextLong[i] == Int.max || nextLong[i] - i > 6 { kept[i] = false; reasons[i] = .headingWithoutText }
                 } else if previousLong[i] < 0 || nextLong[i] == Int.max || (b.length < 20 && nextLong[i] - previousLong[i] > 8) {
                     kept[i] = false
+                    reasons[i] = .isolatedShort
                 }
             }
         }
@@ -557,7 +533,7 @@ struct ContentSelector {
         // short paragraphs between long ones), unless they sit in furniture of their own.
         if favor != .precision, let firstKept = kept.firstIndex(of: true), let lastKept = kept.lastIndex(of: true) {
             func belongs(_ b: TextBlock) -> Bool {
-                guard b.linkDensity < 0.3, !Self.isBoilerplatePhrase(b.text), !underBoilerplateWithinMain(b) else { return false }
+                guard b.linkDensity < 0.3, !repeatedLabel(b), !underBoilerplateWithinMain(b) else { return false }
                 return !(b.underBoilerplate && !inMain[Int(b.element)])
             }
             var i = firstKept
@@ -586,7 +562,7 @@ struct ContentSelector {
         if keptLength < Self.fallbackBelow {
             for i in page.blocks.indices where !kept[i] {
                 let b = page.blocks[i]
-                if !b.underBoilerplate && b.linkDensity < 0.2 && b.length >= 40 && !Self.isBoilerplatePhrase(b.text) { kept[i] = true }
+                if !b.underBoilerplate && b.linkDensity < 0.2 && b.length >= 40 && !repeatedLabel(b) { kept[i] = true }
             }
         }
         // Figures hold captions and picture credits, not article text: a figure (or caption) with little text is
@@ -606,14 +582,15 @@ struct ContentSelector {
                 if inCaption[Int(page.blocks[i].element)] { captionText += page.blocks[i].length } else { otherText += page.blocks[i].length }
             }
             if captionText <= otherText {
-                for i in page.blocks.indices where inCaption[Int(page.blocks[i].element)] { kept[i] = false }
+                for i in page.blocks.indices where inCaption[Int(page.blocks[i].element)] && kept[i] { kept[i] = false; reasons[i] = .caption }
             }
         }
         // Picture captions and credits, rights lines and subscription calls are furniture wherever they stand (recall
         // mode keeps them).
         if favor != .recall {
-            for i in page.blocks.indices where kept[i] && !page.blocks[i].kind.isHeading && Self.isFurnitureLine(page.blocks[i].text) {
+            for i in page.blocks.indices where kept[i] && !page.blocks[i].kind.isHeading && Self.isRightsLine(page.blocks[i].text) {
                 kept[i] = false
+                reasons[i] = .rightsLine
             }
         }
         // The same text twice (a repeated teaser or caption) is kept once. Blocks are found by the xxHash64 of
@@ -624,10 +601,20 @@ struct ContentSelector {
             let key = text.withUnsafeBytes { XXH64.hash($0) }
             if let earlier = seen[key], earlier.contains(where: { page.blocks[$0].text == text }) {
                 kept[i] = false
+                reasons[i] = .repeatedText
             } else {
                 seen[key, default: []].append(i)
             }
         }
+        // Every block left out has a reason: the rules above name theirs; the rest were never taken in.
+        for i in page.blocks.indices {
+            if kept[i] { reasons[i] = nil; continue }
+            if reasons[i] == nil {
+                let b = page.blocks[i]
+                reasons[i] = b.underBoilerplate ? .furniture : (b.linkDensity > 0.35 && !b.kind.isHeading ? .linkHeavy : .outsideMain)
+            }
+        }
+        dropReasons = reasons
         return kept
     }
 }

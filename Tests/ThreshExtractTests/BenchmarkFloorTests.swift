@@ -10,9 +10,9 @@ import ThreshTestSupport
 
 /// The extraction benchmarks as a regression test with a floor: the same metrics as
 /// `../shared/tools/thresh_ref.py extract-score` (segments for trafilatura-eval, word-4-gram F1 for the CleanEval
-/// sets), on the same pages, decoded with Thresh's charset detection. Measured when the floors were set
-/// (scripts/bench-extract): 0.937, 0.877, 0.841; the floors sit a little lower so that tuning has room, and a
-/// real regression fails.
+/// sets), on the same pages, decoded with Thresh's charset detection. The floors sit on sets never tuned on (the
+/// report half of trafilatura-eval, cleaneval-dev, cleanportaleval), a little under what was measured when the
+/// extractor's word lists were removed (0.923, 0.877, 0.843), so that a real regression fails.
 @Suite(.enabled(if: TestPaths.sharedDataAvailable, "../shared/data is not beside the repository"))
 struct BenchmarkFloorTests {
     static let root = TestPaths.sharedData + "/extraction"
@@ -50,13 +50,23 @@ struct BenchmarkFloorTests {
         #expect(cut > 200)
     }
 
-    @Test func trafilaturaEvalSegmentsF1() throws {
+    /// The tuning protocol: trafilatura-eval is split by the SHA-1 of each page's file name (first hex digit 0-7:
+    /// the tuning half, 8-f: the report half). Rules may be looked for on the tuning half's misses only; the report
+    /// half, cleaneval-dev and cleanportaleval are never tuned on, and the floors sit on them.
+    static func isTuningPage(_ file: String) -> Bool {
+        let digest = Array(file.utf8).withUnsafeBytes { SHA1.hash($0) }
+        return digest[0] >> 4 < 8
+    }
+
+    /// Segment precision, recall and F1 on the pages of trafilatura-eval that `include` selects.
+    func trafilaturaEvalSegments(_ include: (String) -> Bool) throws -> (precision: Double, recall: Double, f1: Double, pages: Int) {
         let eval = try JSONParser.parse(String(decoding: readFile(Self.root + "/trafilatura-eval/evaldata.json"), as: UTF8.self))
-        var tp = 0, fn = 0, fp = 0
+        var tp = 0, fn = 0, fp = 0, pages = 0
         for (_, entry) in try #require(eval.objectValue) {
-            guard let file = entry.objectValue?["file"]?.stringValue else { continue }
+            guard let file = entry.objectValue?["file"]?.stringValue, include(file) else { continue }
             let path = Self.root + "/trafilatura-eval/html/" + file + ".gz"
             guard TestPaths.exists(path) else { continue }
+            pages += 1
             let text = Self.normalise(extract(try html(path)))
             for s in entry.objectValue?["with"]?.arrayValue ?? [] {
                 if text.contains(Self.normalise(s.stringValue ?? "")) { tp += 1 } else { fn += 1 }
@@ -64,9 +74,19 @@ struct BenchmarkFloorTests {
             for s in entry.objectValue?["without"]?.arrayValue ?? [] where text.contains(Self.normalise(s.stringValue ?? "")) { fp += 1 }
         }
         let precision = Double(tp) / Double(tp + fp), recall = Double(tp) / Double(tp + fn)
-        let f1 = 2 * precision * recall / (precision + recall)
-        #expect(f1 >= 0.93, "segment F1 \(f1) (precision \(precision), recall \(recall))")
+        return (precision, recall, 2 * precision * recall / (precision + recall), pages)
     }
+
+    /// The report half of trafilatura-eval, never tuned on.
+    @Test func trafilaturaEvalReportHalfSegmentsF1() throws {
+        let r = try trafilaturaEvalSegments { !Self.isTuningPage($0) }
+        #expect(r.pages > 400)
+        #expect(r.f1 >= Self.reportHalfFloor, "segment F1 \(r.f1) (precision \(r.precision), recall \(r.recall)) on \(r.pages) pages")
+    }
+
+    /// Measured 0.923 when the word lists were removed (0.931 with them); trafilatura 2.3.1 scores 0.921 on the
+    /// whole set.
+    static let reportHalfFloor = 0.92
 
     /// Word 4-gram multisets, as extract-score makes them (lowercased `\w+` words).
     static func shingles(_ text: String) -> [String: Int] {
@@ -110,7 +130,7 @@ struct BenchmarkFloorTests {
 
     @Test func cleanevalDevShingleF1() throws {
         let f1 = try goldShingleF1(Self.root + "/cleaneval/dev")
-        #expect(f1 >= 0.865, "word-4-gram F1 \(f1)")
+        #expect(f1 >= 0.87, "word-4-gram F1 \(f1)")
     }
 
     @Test func cleanPortalEvalShingleF1() throws {

@@ -152,34 +152,45 @@ import ThreshCore
         #expect(!text.contains("Another recipe"))
     }
 
-    @Test func updateStampsAndCreditsInBracketsAreLabels() {
-        #expect(ContentSelector.isBoilerplatePhrase(Array("(Credit: Jane Doe / Agency)".utf8)))
-        #expect(ContentSelector.isBoilerplatePhrase(Array("Aktualisiert: 11.04.2020, 10:27".utf8)))
-        #expect(ContentSelector.isBoilerplatePhrase(Array("Zobacz także".utf8)))
-        #expect(ContentSelector.isBoilerplatePhrase(Array("Meistgelesene Artikel".utf8)))
-        #expect(ContentSelector.isBoilerplatePhrase(Array("Über den Autor".utf8)))
-        #expect(ContentSelector.isBoilerplatePhrase(Array("Kontakt:".utf8)))
-        #expect(!ContentSelector.isBoilerplatePhrase(Array("(The river rose overnight.)".utf8)))
+    /// No rule reads words: prose that opens like a label stays ("Next, …", "Bake the cookie …"), while a short
+    /// label that stands twice on the page and a short rights line with the copyright sign go, in any language.
+    @Test func labelsAreJudgedByStructureNotWords() throws {
+        let html = page("""
+            <article><h1>Chocolate cookies</h1>
+            <p>Share</p>
+            \(article)
+            <p>Next, beat in the eggs.</p>
+            <p>Bake the cookie dough for 12 minutes.</p>
+            <p>Foto: © 2024 Agentur Beispiel</p>
+            \(article.split(separator: "number").joined(separator: "section"))
+            <p>Share</p>
+            </article>
+            """)
+        let text = try extract(html).text
+        #expect(text.contains("Next, beat in the eggs."))
+        #expect(text.contains("Bake the cookie dough for 12 minutes."))
+        #expect(!text.contains("Share"))
+        #expect(!text.contains("Agentur Beispiel"))
+        // --explain names the rule that left each block out.
+        let explanation = try extract(html) { $0.explain = true }.explanation
+        let drops = explanation.filter { $0.hasPrefix("drop") }
+        #expect(drops.count == 3 && drops.allSatisfy { !$0.hasPrefix("drop(?)") }, "\(drops)")
+        #expect(drops.contains { $0.hasPrefix("drop(repeated-label)") && $0.hasSuffix("| Share") })
+        #expect(drops.contains { $0.hasPrefix("drop(rights-line)") })
     }
 
-    @Test func creditsRightsLinesAndSubscriptionCallsAreFurnitureWhereverTheyStand() throws {
-        let lines = ["<p>The skier on the slope. © AFP / Jane Doe</p>", "<p>Get the weekly newsletter in your inbox!</p>",
-                     "<p>Subscribe now to our print edition for the full story.</p>"]
-        let html = page("<article><h1>The headline</h1>\(article)\(lines.joined())\(article)</article>")
+    /// A short line with the copyright sign is a rights line or picture credit wherever it stands (recall mode keeps
+    /// it); a long paragraph that mentions the sign is prose.
+    @Test func shortRightsLinesAreFurnitureWhereverTheyStand() throws {
+        let html = page("<article><h1>The headline</h1>\(article)<p>The skier on the slope. © AFP / Jane Doe</p>\(article)</article>")
         let text = try extract(html).text
         #expect(text.contains("paragraph number 4"))
-        for probe in ["© AFP", "newsletter", "Subscribe now"] { #expect(!text.contains(probe), "\(probe)") }
-        // Recall mode keeps them; a long paragraph that mentions a newsletter is prose, not a call.
+        #expect(!text.contains("© AFP"))
         #expect(try extract(html) { $0.favor = .recall }.text.contains("© AFP"))
-        #expect(ContentSelector.isFurnitureLine(Array("Ski-Star aus der Schweiz. (Foto: Getty)".utf8)))
-        #expect(!ContentSelector.isFurnitureLine(Array(("The council said its newsletter, sent to every household, "
-            + String(repeating: "had reported the figures months earlier, with commas and clauses, ", count: 3)).utf8)))
-        #expect(!ContentSelector.isFurnitureLine(Array("The river rose overnight.".utf8)))
-        // Numbered captions, however long; a sentence that starts with "Figure" is prose.
-        #expect(ContentSelector.isFurnitureLine(Array(("Abbildung 4: Die klassische Schwachschicht. " + String(repeating: "Der Unterschied in der Kornform ist deutlich. ", count: 5)).utf8)))
-        #expect(ContentSelector.isFurnitureLine(Array("Fig. 2. Snow depth on the glacier".utf8)))
-        #expect(!ContentSelector.isFurnitureLine(Array("Figure skating drew a crowd of thousands to the rink on Sunday, and more came later.".utf8)))
-        #expect(!ContentSelector.isFurnitureLine(Array("Figure 3 shows how the snow settled over the winter, with commas, clauses, and a stop.".utf8)))
+        #expect(ContentSelector.isRightsLine(Array("Ski-Star aus der Schweiz. (Foto: © Getty)".utf8)))
+        #expect(!ContentSelector.isRightsLine(Array(("The council said the photograph, © the agency, "
+            + String(repeating: "had been published months earlier, with commas and clauses, ", count: 3)).utf8)))
+        #expect(!ContentSelector.isRightsLine(Array("The river rose overnight.".utf8)))
     }
 
     @Test func aServiceDialogDoesNotDisplaceARecipeCutIntoShortSteps() throws {
