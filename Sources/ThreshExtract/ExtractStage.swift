@@ -53,6 +53,10 @@ public struct ExtractStage: DocumentStage {
         var meta = out.meta
         if let title = result.title { meta["title"] = .string(title) }
         if let language = result.language { meta["lang"] = .string(language) }
+        if let author = result.author { meta["author"] = .string(author) }
+        if let date = result.date { meta["date"] = .string(date) }
+        if let sitename = result.sitename { meta["sitename"] = .string(sitename) }
+        if result.flattenedElements > 0 { statistics.count("elements-flattened-past-depth", result.flattenedElements) }
         out.meta = meta
         statistics.documentsOut += 1
         statistics.bytesOut += Int64(result.text.utf8.count)

@@ -51,6 +51,12 @@ public struct Extraction: Sendable {
     public var text: String
     public var title: String?
     public var language: String?
+    /// From the page's `<meta>`, where it has them: author, publication date (YYYY-MM-DD), site name.
+    public var author: String?
+    public var date: String?
+    public var sitename: String?
+    /// Elements nested past the depth limit, whose text was kept under the deepest element kept.
+    public var flattenedElements = 0
     /// With `explain`: one line per text block (kept or not, tag, length, link density, whether it is in the
     /// main content and under a boilerplate hint, and its first characters).
     public var explanation: [String] = []
@@ -112,6 +118,10 @@ public struct HTMLExtractor: Sendable {
         let kept = options.allText ? [Bool](repeating: true, count: page.blocks.count) : selector.select(&page)
         let text = TextAssembler(format: options.format).assemble(page.blocks, kept: kept)
         var result = Extraction(text: text, title: page.title, language: page.language?.lowercased())
+        result.author = page.author
+        result.date = page.date
+        result.sitename = page.sitename
+        result.flattenedElements = page.flattenedElements
         if options.explain {
             if selector.mainContainer >= 0 {
                 let main = page.elements[selector.mainContainer], best = page.elements[selector.bestContainer]
@@ -198,6 +208,10 @@ struct ContentSelector {
 
     /// Main content shorter than this (bytes) triggers the fallback to all link-poor text outside furniture.
     static let fallbackBelow = 400
+
+    /// A `<p>` that reads as prose is navigation only above this share of link text (a paragraph of an encyclopedia
+    /// links many words; a menu is links with little between them).
+    static let proseLinkDensityLimit = 0.8
 
     /// Short blocks (bytes) are judged as labels: a label that stands more than once on the page ("Share", "Read
     /// more", a date stamp under every teaser) is furniture whatever language it is in.
@@ -439,11 +453,11 @@ struct ContentSelector {
         // Short blocks that stand more than once on the page are labels (share and reply buttons, teaser stamps).
         // List items and table cells are left to their list or table.
         var labelCounts: [UInt64: Int] = [:]
-        for block in page.blocks where block.length < Self.labelBelow && block.kind != .li && block.row < 0 {
+        for block in page.blocks where block.length < Self.labelBelow && !block.kind.isHeading && block.kind != .li && block.row < 0 {
             labelCounts[Self.labelKey(block.text), default: 0] += 1
         }
         func repeatedLabel(_ block: TextBlock) -> Bool {
-            block.length < Self.labelBelow && block.kind != .li && block.row < 0 && labelCounts[Self.labelKey(block.text), default: 0] > 1
+            block.length < Self.labelBelow && !block.kind.isHeading && block.kind != .li && block.row < 0 && labelCounts[Self.labelKey(block.text), default: 0] > 1
         }
         var kept = [Bool](repeating: false, count: page.blocks.count)
         var reasons = [DropReason?](repeating: nil, count: page.blocks.count)
@@ -455,7 +469,10 @@ struct ContentSelector {
             let inside = inMain[e] || between
             let phrase = repeatedLabel(block)
             // Linked headings are common (post titles); linked text blocks are navigation.
-            let linkHeavy = !block.kind.isHeading && block.linkDensity > (favor == .recall ? 0.6 : 0.35) && block.length < 400
+            // A paragraph that reads as prose may link many of its words (encyclopedias do); navigation is links with
+            // little between them.
+            let linkLimit = block.kind == .p && Self.isProse(block.text) ? Self.proseLinkDensityLimit : (favor == .recall ? 0.6 : 0.35)
+            let linkHeavy = !block.kind.isHeading && block.linkDensity > linkLimit && block.length < 400
             if inside {
                 var keep = !phrase && !linkHeavy
                 reasons[i] = phrase ? .repeatedLabel : (linkHeavy ? .linkHeavy : nil)

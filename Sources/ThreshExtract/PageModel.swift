@@ -135,7 +135,15 @@ struct PageModel {
     var blocks: [TextBlock] = []
     var title: String?
     var language: String?
+    /// From `<meta>`: the author, the publication date (YYYY-MM-DD) and the site's name, as trafilatura reports them
+    /// where the page has them.
+    var author: String?
+    var date: String?
+    var sitename: String?
     var nodeCount = 0
+    /// Elements nested deeper than `PageBuilder.maximumDepth`: not elements of their own, their text goes to the
+    /// deepest element kept (counted, never lost).
+    var flattenedElements = 0
 }
 
 /// Class/id tokens that mark page furniture, and tokens that mark content.
@@ -380,6 +388,8 @@ struct PageBuilder {
     private enum Role {
         /// In the model, at this index.
         case element(Int32)
+        /// An element past the depth limit: its text and children belong to this element (the deepest kept).
+        case flattened(Int32)
         /// `<head>`: its text is ignored; its children hang from the head's parent, as boilerplate.
         case head
         /// The page's `<title>`: its own text is the title.
@@ -400,6 +410,11 @@ struct PageBuilder {
     private var titleBytes: [UInt8] = []
     /// The parser to stop when a guard fires.
     private var parser: htmlParserCtxtPtr?
+
+    /// Elements deeper than this are flattened into the deepest one kept (see `PageModel.flattenedElements`). The
+    /// selector walks each block up to the root, so depth bounds its cost per block; real pages stay far below it
+    /// (unclosed `<div>`s of long pages reach the hundreds).
+    static let maximumDepth = 2000
 
     init(maximumNodes: Int, deadline: Double) {
         self.maximumNodes = maximumNodes
@@ -497,7 +512,7 @@ struct PageBuilder {
         switch top.role {
         case .title: skipDepth = 1
         case .head: openElement(name, attributeList, parent: top.childParent, boilerplate: true, row: -1)
-        case .element: openElement(name, attributeList, parent: top.childParent, boilerplate: top.boilerplate, row: top.row)
+        case .element, .flattened: openElement(name, attributeList, parent: top.childParent, boilerplate: top.boilerplate, row: top.row)
         }
     }
 
@@ -507,9 +522,19 @@ struct PageBuilder {
         if exceeded != nil { skipDepth = 1; return }
         if model.nodeCount > maximumNodes { stop(.tooManyNodes); skipDepth = 1; return }
         if model.nodeCount & 1023 == 0 && monotonicSeconds() > deadline { stop(.timeout); skipDepth = 1; return }
-        guard stack.count < 400 else { skipDepth = 1; return }
-
         let kind = TagKind.of(name)
+        if stack.count >= Self.maximumDepth, let top = stack.last {
+            // Past the depth limit (unclosed <div>s, deep nesting): the element is not kept as one, but its text is,
+            // under the deepest kept element; a block element still starts a block of its own.
+            model.flattenedElements += 1
+            if kind.isSkipped || kind == .head || kind == .title || kind == .meta { skipDepth = 1; return }
+            if kind == .br || kind == .hr || kind == .img { if kind != .img { flush() }; skipDepth = 1; return }
+            if kind.isBlock { startBlock(element: top.childParent, kind: kind, boilerplate: top.boilerplate, row: top.row) }
+            if kind == .a { linkDepth += 1 }
+            if kind == .pre { preDepth += 1 }
+            stack.append(Frame(role: .flattened(top.childParent), kind: kind, childParent: top.childParent, boilerplate: top.boilerplate, row: top.row))
+            return
+        }
         if kind == .title, model.title == nil {
             titleBytes.removeAll(keepingCapacity: true)
             stack.append(Frame(role: .title, kind: kind, childParent: parent, boilerplate: true, row: -1))
@@ -579,6 +604,10 @@ struct PageBuilder {
             if frame.kind == .pre { preDepth -= 1 }
             if frame.kind.isBlock { flush() }
             model.elements[Int(index)].subtreeEnd = Int32(model.elements.count)
+        case .flattened:
+            if frame.kind == .a { linkDepth -= 1 }
+            if frame.kind == .pre { preDepth -= 1 }
+            if frame.kind.isBlock { flush() }
         }
     }
 
@@ -587,7 +616,7 @@ struct PageBuilder {
         switch top.role {
         case .head: return
         case .title: titleBytes.append(contentsOf: text)
-        case .element(let index):
+        case .element(let index), .flattened(let index):
             appendText(text, element: current?.element ?? index, boilerplate: top.boilerplate, row: top.row)
         }
     }
@@ -655,13 +684,40 @@ struct PageBuilder {
         return added
     }
 
+    /// A name from an author field: blanks collapsed, a leading "By"/"by" dropped (bylines copied into the field).
+    static func cleanedAuthor(_ value: String) -> String? {
+        var words = value.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" })
+        if let first = words.first, first == "By" || first == "by" { words.removeFirst() }
+        let name = words.joined(separator: " ")
+        return name.isEmpty ? nil : name
+    }
+
+    /// The YYYY-MM-DD that starts an ISO 8601 date or date-time, or nil.
+    static func isoDate(_ value: String) -> String? {
+        let u = Array(value.utf8.drop(while: { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A }).prefix(10))
+        guard u.count == 10, u[4] == 0x2D, u[7] == 0x2D,
+              [0, 1, 2, 3, 5, 6, 8, 9].allSatisfy({ u[$0] >= 0x30 && u[$0] <= 0x39 }) else { return nil }
+        let month = Int(u[5] - 0x30) * 10 + Int(u[6] - 0x30), day = Int(u[8] - 0x30) * 10 + Int(u[9] - 0x30)
+        guard (1...12).contains(month), (1...31).contains(day) else { return nil }
+        return String(decoding: u, as: UTF8.self)
+    }
+
     private mutating func readMeta(_ attributes: AttributeList) {
-        let property = (attributes.value(of: "property") ?? attributes.value(of: "name") ?? attributes.value(of: "http-equiv"))?.lowercased()
+        let property = (attributes.value(of: "property") ?? attributes.value(of: "name") ?? attributes.value(of: "itemprop")
+            ?? attributes.value(of: "http-equiv"))?.lowercased()
         guard let property, let content = attributes.value(of: "content"), !content.isEmpty else { return }
         switch property {
         case "og:title": if model.title == nil { model.title = content }
         case "content-language", "language", "dc.language": if model.language == nil { model.language = content }
         case "og:locale": if model.language == nil { model.language = content.replacingUnderscores() }
+        case "author", "article:author", "dc.creator", "dcterms.creator", "parsely-author", "sailthru.author", "byl":
+            // A profile URL (article:author on some sites) is no name.
+            if model.author == nil, !content.hasPrefix("http") { model.author = Self.cleanedAuthor(content) }
+        case "article:published_time", "og:article:published_time", "date", "dc.date", "dcterms.date", "dc.date.issued",
+             "pubdate", "publishdate", "publish-date", "parsely-pub-date", "sailthru.date", "datepublished", "date.published":
+            if model.date == nil { model.date = Self.isoDate(content) }
+        case "og:site_name", "application-name":
+            if model.sitename == nil { model.sitename = content.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
         default: break
         }
     }

@@ -12,7 +12,7 @@ import ThreshTestSupport
 /// `../shared/tools/thresh_ref.py extract-score` (segments for trafilatura-eval, word-4-gram F1 for the CleanEval
 /// sets), on the same pages, decoded with Thresh's charset detection. The floors sit on sets never tuned on (the
 /// report half of trafilatura-eval, cleaneval-dev, cleanportaleval), a little under what was measured when the
-/// extractor's word lists were removed (0.923, 0.877, 0.843), so that a real regression fails.
+/// extractor's word lists were removed (0.922, 0.877, 0.843), so that a real regression fails.
 @Suite(.enabled(if: TestPaths.sharedDataAvailable, "../shared/data is not beside the repository"))
 struct BenchmarkFloorTests {
     static let root = TestPaths.sharedData + "/extraction"
@@ -84,9 +84,9 @@ struct BenchmarkFloorTests {
         #expect(r.f1 >= Self.reportHalfFloor, "segment F1 \(r.f1) (precision \(r.precision), recall \(r.recall)) on \(r.pages) pages")
     }
 
-    /// Measured 0.923 when the word lists were removed (0.931 with them); trafilatura 2.3.1 scores 0.921 on the
-    /// whole set.
-    static let reportHalfFloor = 0.92
+    /// Measured 0.922 (0.931 with the word lists, 0.923 without them before encyclopedia-style prose kept its many
+    /// links); the tuning half measures 0.934.
+    static let reportHalfFloor = 0.915
 
     /// Word 4-gram multisets, as extract-score makes them (lowercased `\w+` words).
     static func shingles(_ text: String) -> [String: Int] {
@@ -136,5 +136,18 @@ struct BenchmarkFloorTests {
     @Test func cleanPortalEvalShingleF1() throws {
         let f1 = try goldShingleF1(Self.root + "/cleanportaleval")
         #expect(f1 >= 0.835, "word-4-gram F1 \(f1)")
+    }
+
+    /// A real Common Crawl capture of a Wikipedia article (../shared/data/warc/commoncrawl-whirlwind): the lead and
+    /// the body paragraphs, whose words link to other articles, are kept, with their section heading.
+    @Test func theWhirlwindWikipediaPageKeepsItsLeadAndBody() throws {
+        let ingest = WARCIngest()
+        var pages: [Document] = []
+        try ingest.process(path: TestPaths.sharedData + "/warc/commoncrawl-whirlwind/whirlwind.warc.gz") { pages.append($0) }
+        let page = try #require(pages.first)
+        let text = try HTMLExtractor().extract(html: page.text).text
+        #expect(text.contains("Escopete ye un municipio d'a provincia de Guadalachara"))
+        #expect(text.contains("Escopete ye citato en as Relaciones Topográficas"))
+        #expect(text.contains("Historia"))
     }
 }

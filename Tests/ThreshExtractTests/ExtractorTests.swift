@@ -152,6 +152,37 @@ import ThreshCore
         #expect(!text.contains("Another recipe"))
     }
 
+    /// Unclosed `<div>`s and deep nesting lose nothing: 600 paragraphs each opening a `<div>` that is never closed
+    /// all come out, and past the depth limit elements are flattened into the deepest one kept, counted.
+    @Test func deepAndUnclosedNestingKeepsItsText() throws {
+        func nested(_ n: Int) -> String {
+            page("<article>" + (0..<n).map { "<div><p>Paragraph \($0) has enough words to read as a sentence, with commas, and a full stop.</p>" }.joined() + "</article>")
+        }
+        let text = try extract(nested(600)).text
+        #expect(text.split(separator: "\n\n").count == 600)
+        #expect(text.contains("Paragraph 599 has"))
+        let deep = try extract(nested(PageBuilder.maximumDepth + 300))
+        #expect(deep.flattenedElements > 0)
+        #expect(!deep.text.isEmpty)
+        // 400 levels of plain nesting around one article.
+        let wrapped = page(String(repeating: "<div>", count: 400) + "<article>\(article)</article>" + String(repeating: "</div>", count: 400))
+        #expect(try extract(wrapped).text.contains("paragraph number 4"))
+    }
+
+    /// Author, publication date and site name from the page's `<meta>`, as trafilatura reports them.
+    @Test func authorDateAndSiteNameComeFromMeta() throws {
+        let head = """
+            <meta name="author" content="By Jane  Doe"><meta property="article:published_time" content="2023-05-17T08:30:00+02:00">
+            <meta property="og:site_name" content="The Example Times">
+            """
+        let result = try extract(page("<article>\(article)</article>", head: head))
+        #expect(result.author == "Jane Doe")
+        #expect(result.date == "2023-05-17")
+        #expect(result.sitename == "The Example Times")
+        #expect(try extract(page("<article>\(article)</article>")).author == nil)
+        #expect(PageBuilder.isoDate("17.05.2023") == nil && PageBuilder.isoDate("2023-13-01") == nil)
+    }
+
     /// No rule reads words: prose that opens like a label stays ("Next, …", "Bake the cookie …"), while a short
     /// label that stands twice on the page and a short rights line with the copyright sign go, in any language.
     @Test func labelsAreJudgedByStructureNotWords() throws {
