@@ -1,5 +1,5 @@
 // libFuzzer harness for the WARC/ARC record reader, the HTTP parser and body decoders, charset handling, the JSON
-// parser and extraction's raw-text elider (each input is given to all of them).
+// parser, extraction's raw-text elider and the extractor with its time guard (each input is given to all of them).
 // Built by scripts/fuzz-warc (one swiftc call over the library sources; see ../shared/docs/FUZZING.md).
 
 /// Serves the fuzzer's bytes in pieces whose size the first byte chooses, so framing across reads is fuzzed too.
@@ -52,5 +52,13 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     if let elided = RawTextElider.elide(html) {
         precondition(elided.count <= html.count, "the elider made a page longer")
     }
+    // The whole extractor on the bytes as a page (made valid UTF-8 first, as thresh warc hands pages over), with
+    // a one-second guard: an input that keeps it busy past the guard is a quadratic path the guard misses.
+    var options = ExtractOptions()
+    options.maximumSeconds = 1
+    let page = String(decoding: html, as: UTF8.self)
+    let started = monotonicSeconds()
+    _ = try? HTMLExtractor(options: options).extract(html: page)
+    precondition(monotonicSeconds() - started < 10, "extraction ran past its time guard")
     return 0
 }

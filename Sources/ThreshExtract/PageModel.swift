@@ -709,7 +709,7 @@ struct PageBuilder {
         switch property {
         case "og:title": if model.title == nil { model.title = content }
         case "content-language", "language", "dc.language": if model.language == nil { model.language = content }
-        case "og:locale": if model.language == nil { model.language = content.replacingUnderscores() }
+        case "og:locale": if model.language == nil { model.language = content.underscoresAsHyphens() }
         case "author", "article:author", "dc.creator", "dcterms.creator", "parsely-author", "sailthru.author", "byl":
             // A profile URL (article:author on some sites) is no name.
             if model.author == nil, !content.hasPrefix("http") { model.author = Self.cleanedAuthor(content) }
@@ -724,6 +724,6 @@ struct PageBuilder {
 }
 
 extension String {
-    fileprivate func replacingUnderscores() -> String { String(map { $0 == "_" ? "-" : $0 }) }
+    fileprivate func underscoresAsHyphens() -> String { String(map { $0 == "_" ? "-" : $0 }) }
 }
 

@@ -169,6 +169,18 @@ import ThreshCore
         #expect(try extract(wrapped).text.contains("paragraph number 4"))
     }
 
+    /// A page whose content is a list and a table keeps all of both (and not the menu beside them).
+    @Test func listAndTablePagesKeepTheirItems() throws {
+        let items = (0..<40).map { "<li>Item \($0): a short entry of the list with some words</li>" }.joined()
+        let rows = (0..<20).map { "<tr><td>Town \($0)</td><td>\(1000 + $0) inhabitants</td><td>founded \(1500 + $0)</td></tr>" }.joined()
+        let menu = "<nav><ul>" + (0..<15).map { "<li><a href=\"/x\($0)\">Link \($0)</a></li>" }.joined() + "</ul></nav>"
+        let text = try extract(page(menu + "<main><h1>Towns of the valley</h1><p>The valley holds many towns, listed below with their "
+            + "population and the year each was founded.</p><ul>\(items)</ul><table>\(rows)</table></main>")).text
+        #expect(text.split(separator: "Item ").count - 1 == 40)
+        #expect(text.split(separator: "Town ").count - 1 == 20)
+        #expect(!text.contains("Link 3"))
+    }
+
     /// Author, publication date and site name from the page's `<meta>`, as trafilatura reports them.
     @Test func authorDateAndSiteNameComeFromMeta() throws {
         let head = """
