@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "ThreshQuality", targets: ["ThreshQuality"]),
         .library(name: "ThreshDedup", targets: ["ThreshDedup"]),
         .library(name: "ThreshShards", targets: ["ThreshShards"]),
+        .library(name: "ThreshFastText", targets: ["ThreshFastText"]),
         .library(name: "ThreshPipeline", targets: ["ThreshPipeline"]),
     ],
     dependencies: [
@@ -83,14 +84,15 @@ let package = Package(
         .target(name: "ThreshQuality", dependencies: ["ThreshCore", "ThreshIO"]),
         .target(name: "ThreshDedup", dependencies: ["ThreshCore", "ThreshIO", "ThreshQuality", "CThreshKernels"]),
         .target(name: "ThreshShards", dependencies: ["ThreshCore", "ThreshIO"]),
+        .target(name: "ThreshFastText", dependencies: ["ThreshCore", "ThreshIO"]),
         .target(name: "ThreshPipeline", dependencies: [
-            "ThreshCore", "ThreshIO", "ThreshWARC", "ThreshExtract", "ThreshQuality", "ThreshDedup", "ThreshShards",
+            "ThreshCore", "ThreshIO", "ThreshWARC", "ThreshExtract", "ThreshQuality", "ThreshDedup", "ThreshShards", "ThreshFastText",
             .product(name: "Subprocess", package: "swift-subprocess"),
         ]),
         .executableTarget(
             name: "thresh",
             dependencies: [
-                "ThreshCore", "ThreshIO", "ThreshWARC", "ThreshExtract", "ThreshQuality", "ThreshDedup", "ThreshShards", "ThreshPipeline",
+                "ThreshCore", "ThreshIO", "ThreshWARC", "ThreshExtract", "ThreshQuality", "ThreshDedup", "ThreshShards", "ThreshFastText", "ThreshPipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -81,9 +81,5 @@ public enum VocabularyLocator {
         return Paths.exists(path)
     }
 
-    static func environment(_ name: String) -> String? {
-        guard let value = getenv(name) else { return nil }
-        let s = String(cString: value)
-        return s.isEmpty ? nil : s
-    }
+    static func environment(_ name: String) -> String? { Paths.environment(name) }
 }
