@@ -105,6 +105,7 @@ let package = Package(
         .testTarget(name: "ThreshQualityTests", dependencies: ["ThreshCore", "ThreshIO", "ThreshQuality", "ThreshTestSupport"]),
         .testTarget(name: "ThreshDedupTests", dependencies: ["ThreshCore", "ThreshIO", "ThreshQuality", "ThreshDedup", "ThreshShards", "ThreshPipeline", "ThreshTestSupport"]),
         .testTarget(name: "ThreshShardsTests", dependencies: ["ThreshCore", "ThreshIO", "ThreshShards", "ThreshTestSupport"]),
+        .testTarget(name: "ThreshFastTextTests", dependencies: ["ThreshCore", "ThreshIO", "ThreshFastText", "ThreshTestSupport"]),
         .testTarget(name: "ThreshCLITests", dependencies: ["ThreshCore", "ThreshIO", "ThreshTestSupport"]),
         .testTarget(name: "ThreshPipelineTests", dependencies: ["ThreshCore", "ThreshIO", "ThreshDedup", "ThreshPipeline", "ThreshTestSupport"]),
     ]

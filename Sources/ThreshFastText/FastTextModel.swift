@@ -38,7 +38,7 @@ public final class FastTextModel: Sendable {
     let entries: [[UInt8]]
     let entryTypes: [Int8]
     /// Bucket → row (pruned models keep only some n-gram buckets), or nil when every bucket has a row.
-    let pruned: [Int32: Int32]?
+    let pruned: PruneMap?
     let input: Matrix
     let output: Matrix
     /// Hierarchical softmax tree (fastText's `buildTree` over label counts).
@@ -134,13 +134,13 @@ public final class FastTextModel: Sendable {
             counts.append(try r.int64())
             types.append(try r.int8())
         }
-        var pruned: [Int32: Int32]?
+        var pruned: PruneMap?
         if pruneSize >= 0 {
             guard pruneSize <= Int64(bucket) else { throw r.error("has more pruned buckets than buckets") }
-            var map: [Int32: Int32] = [:]
-            map.reserveCapacity(Int(pruneSize))
-            for _ in 0..<pruneSize { map[try r.int32()] = try r.int32() }
-            pruned = map
+            var pairs: [(Int32, Int32)] = []
+            pairs.reserveCapacity(Int(pruneSize))
+            for _ in 0..<pruneSize { pairs.append((try r.int32(), try r.int32())) }
+            pruned = PruneMap(pairs)
         }
         self.entries = entries
         entryTypes = types
@@ -233,7 +233,7 @@ public final class FastTextModel: Sendable {
     }
 
     /// fastText's `computeSubwords` over `<word>`, with `pushHash`'s pruning.
-    static func appendSubwords(of word: [UInt8], minn: Int, maxn: Int, bucket: UInt64, nwords: Int32, pruned: [Int32: Int32]?,
+    static func appendSubwords(of word: [UInt8], minn: Int, maxn: Int, bucket: UInt64, nwords: Int32, pruned: PruneMap?,
                                to rows: inout [Int32]) {
         guard bucket > 0 else { return }
         let count = word.count
@@ -260,10 +260,10 @@ public final class FastTextModel: Sendable {
     }
 
     /// fastText's `pushHash`: a bucket's row, through the pruning map when there is one.
-    @inline(__always) static func pushBucket(_ id: Int32, nwords: Int32, pruned: [Int32: Int32]?, to rows: inout [Int32]) {
+    @inline(__always) static func pushBucket(_ id: Int32, nwords: Int32, pruned: PruneMap?, to rows: inout [Int32]) {
         guard id >= 0 else { return }
         if let pruned {
-            guard let mapped = pruned[id] else { return }
+            guard let mapped = pruned.lookup(id) else { return }
             rows.append(nwords + mapped)
         } else {
             rows.append(nwords + id)
@@ -273,11 +273,52 @@ public final class FastTextModel: Sendable {
     /// The dictionary id of `word`, or -1.
     @inline(__always) func find(_ word: ArraySlice<UInt8>, hash h: UInt32) -> Int32 {
         var slot = Int(h % UInt32(table.count))
+        return word.withUnsafeBufferPointer { w in
+            while true {
+                let id = table[slot]
+                if id == -1 { return -1 }
+                let matches = entries[Int(id)].withUnsafeBufferPointer { e in
+                    e.count == w.count && (w.isEmpty || memcmp(e.baseAddress!, w.baseAddress!, w.count) == 0)
+                }
+                if matches { return id }
+                slot = (slot + 1) % table.count
+            }
+        }
+    }
+}
+
+/// A pruned model's bucket → row map: open addressing with a multiplicative hash (a Swift Dictionary's SipHash
+/// costs more than the rest of a character n-gram's work).
+struct PruneMap: Sendable {
+    private var keys: [Int32]
+    private var rows: [Int32]
+    private let mask: Int
+    let values: [Int32]
+
+    init(_ pairs: [(Int32, Int32)]) {
+        var size = 16
+        while size < pairs.count * 2 { size <<= 1 }
+        mask = size - 1
+        keys = [Int32](repeating: -1, count: size)
+        rows = [Int32](repeating: 0, count: size)
+        values = pairs.map(\.1)
+        for (key, row) in pairs where key >= 0 {
+            var slot = Self.slot(key, mask)
+            while keys[slot] != -1 && keys[slot] != key { slot = (slot + 1) & mask }
+            keys[slot] = key
+            rows[slot] = row
+        }
+    }
+
+    @inline(__always) static func slot(_ key: Int32, _ mask: Int) -> Int { Int(truncatingIfNeeded: (UInt64(UInt32(bitPattern: key)) &* 0x9E37_79B9_7F4A_7C15) >> 40) & mask }
+
+    @inline(__always) func lookup(_ key: Int32) -> Int32? {
+        var slot = Self.slot(key, mask)
         while true {
-            let id = table[slot]
-            if id == -1 { return -1 }
-            if entries[Int(id)].elementsEqual(word) { return id }
-            slot = (slot + 1) % table.count
+            let k = keys[slot]
+            if k == key { return rows[slot] }
+            if k == -1 { return nil }
+            slot = (slot + 1) & mask
         }
     }
 }

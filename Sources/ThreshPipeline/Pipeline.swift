@@ -8,6 +8,7 @@ import ThreshExtract
 import ThreshQuality
 import ThreshDedup
 import ThreshShards
+import ThreshFastText
 
 /// How a stage composes with the others in a run.
 public enum StageKind: Sendable {
@@ -52,6 +53,18 @@ public struct StageType: Sendable {
                   validate: { _ = try WARCIngestOptions($0) }),
         StageType(name: "extract", kind: .perDocument, schema: ExtractOptions.schema, summary: "HTML → main text",
                   make: { ExtractStage(options: ExtractOptions($0.options)) }),
+        StageType(name: "lang", kind: .perDocument, schema: LanguageOptions.schema,
+                  summary: "attrs.lang and attrs.lang_score (fastText language ID); keep and min-score drop the rest",
+                  make: { context in
+                      let options = LanguageOptions(context.options)
+                      return LanguageStage(model: try context.runner.fastTextModel(try LanguageModelLocator.locate(explicit: options.model)), options: options)
+                  }),
+        StageType(name: "classify", kind: .perDocument, schema: ClassifyOptions.schema,
+                  summary: "attrs.NAME = {label: probability} from any fastText classifier",
+                  make: { context in
+                      let options = ClassifyOptions(context.options)
+                      return ClassifyStage(model: try context.runner.fastTextModel(options.model), options: options)
+                  }),
         StageType(name: "score", kind: .perDocument, schema: QualityScoreStage.schema,
                   summary: "attrs.quality from a quality model (the quality-train stage's, cross-fitted)",
                   make: { try $0.makeScoreStage() }),

@@ -3,6 +3,7 @@ import ThreshIO
 import ThreshQuality
 import ThreshDedup
 import ThreshShards
+import ThreshFastText
 
 /// A file flowing between steps, with the fingerprint of everything that made it (its input's path and contents,
 /// every option of every stage upstream). Outputs are named by it, so a changed option or input gives new names
@@ -140,6 +141,12 @@ public struct RunPlan: Sendable {
                         var parts = ["segment", d.name, input.fingerprint]
                         for s in chain {
                             parts.append(s.name + ":" + s.options.fingerprint)
+                            if s.name == "lang" || s.name == "classify" {
+                                // The model's contents decide the output: a replaced model file is a changed step.
+                                let model = s.name == "lang" ? try LanguageModelLocator.locate(explicit: s.options.optionalString("model"))
+                                    : s.options.string("model")
+                                parts.append("model:" + Paths.absolute(model) + ":" + (try Paths.identity(of: model)))
+                            }
                             if s.name == "score" {
                                 if let model = s.options.optionalString("model") {
                                     parts.append("model:" + Paths.absolute(model) + ":" + (try Paths.identity(of: model)))

@@ -10,6 +10,7 @@ import ThreshExtract
 import ThreshQuality
 import ThreshDedup
 import ThreshShards
+import ThreshFastText
 
 /// What the runner tells its caller as it goes (the command line draws bars from it).
 public struct RunProgress: Sendable {
@@ -140,6 +141,18 @@ public final class PipelineRunner: @unchecked Sendable {
             let models = try training.models.map { try QualityModel(json: try readJSONFile($0), file: $0) }
             loaded[training.fingerprint] = models
             return models
+        }
+    }
+
+    /// fastText models (language ID, classifiers), read once per process and shared by the tasks' stages.
+    private let loadedFastText = Mutex<[String: FastTextModel]>([:])
+
+    func fastTextModel(_ path: String) throws -> FastTextModel {
+        try loadedFastText.withLock { loaded in
+            if let model = loaded[path] { return model }
+            let model = try FastTextModel(path: path)
+            loaded[path] = model
+            return model
         }
     }
 

@@ -7,13 +7,14 @@ import ThreshIO
 import ThreshWARC
 import ThreshQuality
 import ThreshShards
+import ThreshFastText
 
 /// `thresh bench`: throughput figures in the same JSON shape as the reference tools' benchmarks, so a
 /// script can run both in one go and print ratios (see scripts/bench-warc).
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure throughput (JSON lines on stdout; compare with scripts/bench-*).",
-        subcommands: [BenchWarc.self, BenchJSONL.self, BenchScore.self, BenchTokenize.self, BenchDigest.self, BenchCharset.self])
+        subcommands: [BenchWarc.self, BenchJSONL.self, BenchScore.self, BenchTokenize.self, BenchDigest.self, BenchCharset.self, BenchLang.self])
 }
 
 struct BenchWarc: ParsableCommand {
@@ -216,6 +217,60 @@ struct BenchTokenize: ParsableCommand {
         printJSON(["tool": "thresh", "threads": "\(threads)", "documents": "\(texts.count)", "mb": format1(Double(bytes) / 1e6),
                    "tokens": "\(counts.withLock { $0 } / passes)", "mb_per_s": format1(Double(bytes * passes) / seconds / 1e6)])
         try BenchResults.shared.write(to: summary.stats)
+    }
+}
+
+struct BenchLang: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lang",
+        abstract: "fastText prediction throughput (thresh lang's, newlines made spaces) on documents held in memory, one thread or several.")
+
+    @Option(help: "The fastText model (default: found as 'thresh lang' finds it).")
+    var model: String?
+
+    @Argument(help: "JSONL files whose texts are classified.")
+    var inputs: [String]
+
+    @Option(help: "Labels per document.")
+    var k: Int = 1
+
+    @Option(help: "Threads (documents are split into contiguous parts).")
+    var threads: Int = 1
+
+    @Option(name: .customLong("repeat"), help: "Passes over the documents.")
+    var passes: Int = 3
+
+    @OptionGroup var summary: SummaryArguments
+
+    func run() throws {
+        try runReportingErrors {
+            let fastText = try FastTextModel(path: try LanguageModelLocator.locate(explicit: model))
+            var texts: [[UInt8]] = []
+            for input in inputs {
+                let reader = try DocumentReader(path: input)
+                while let d = try reader.next() { texts.append(d.text.utf8.map { $0 == 0x0A ? 0x20 : $0 }) }
+            }
+            let bytes = texts.reduce(0) { $0 + $1.count }
+            let workers = max(1, threads), k = max(1, self.k)
+            let checksum = Mutex<Double>(0)
+            let start = monotonicSeconds()
+            let shared = texts
+            for _ in 0..<max(1, passes) {
+                DispatchQueue.concurrentPerform(iterations: workers) { part in
+                    var scratch = FastTextModel.Scratch()
+                    var sum = 0.0
+                    for i in (shared.count * part / workers)..<(shared.count * (part + 1) / workers) {
+                        sum += fastText.predict(shared[i], k: k, scratch: &scratch).first?.probability ?? 0
+                    }
+                    checksum.withLock { $0 += sum }
+                }
+            }
+            let seconds = monotonicSeconds() - start
+            printJSON(["tool": "thresh", "threads": "\(workers)", "documents": "\(texts.count)", "mb": format1(Double(bytes) / 1e6),
+                       "documents_per_s": format1(Double(texts.count * max(1, passes)) / seconds),
+                       "mb_per_s": format1(Double(bytes * max(1, passes)) / seconds / 1e6), "checksum": format3(checksum.withLock { $0 })])
+            try BenchResults.shared.write(to: summary.stats)
+        }
     }
 }
 
