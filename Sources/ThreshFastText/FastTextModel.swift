@@ -91,9 +91,13 @@ public final class FastTextModel: Sendable {
     /// Loads a model.
     /// - Throws: `.invalidModel` naming the file and what was expected, for a file that is not a fastText model, a
     ///   truncated one, an unsupported version or an unsupervised (word vector) model.
-    public init(path: String) throws {
+    public convenience init(path: String) throws {
+        try self.init(bytes: try readEntireRawFile(path), path: path)
+    }
+
+    /// Reads a model from its bytes (`path` names it in errors).
+    init(bytes: [UInt8], path: String) throws {
         self.path = path
-        let bytes = try readEntireRawFile(path)
         var r = ModelReader(bytes: bytes, path: path)
         guard bytes.count >= 8 else { throw r.error("is not a fastText model (too short for its header)") }
         guard try r.int32() == Self.magic else { throw r.error("is not a fastText model (no fastText magic number at the start)") }
@@ -224,6 +228,16 @@ public final class FastTextModel: Sendable {
 
     /// fastText's FNV-1a over the bytes taken as signed chars.
     @inline(__always) static func hash(_ bytes: ArraySlice<UInt8>) -> UInt32 {
+        var h: UInt32 = 2_166_136_261
+        for b in bytes {
+            h ^= UInt32(bitPattern: Int32(Int8(bitPattern: b)))
+            h = h &* 16_777_619
+        }
+        return h
+    }
+
+    /// `hash(_:)` over bytes in place.
+    @inline(__always) static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt32 {
         var h: UInt32 = 2_166_136_261
         for b in bytes {
             h ^= UInt32(bitPattern: Int32(Int8(bitPattern: b)))

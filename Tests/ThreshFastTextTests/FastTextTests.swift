@@ -59,6 +59,41 @@ import ThreshTestSupport
         #expect(worst < 1e-6, "worst probability difference \(worst)")
     }
 
+    /// Training on one thread as fastText does: on the fixture's training lines with the fixture softmax model's
+    /// options, Thresh's model (written as fastText's .bin, read back) predicts the held-out lines as fastText's own
+    /// model does (the same top label on nearly all, probabilities close).
+    @Test func trainingReproducesFastTextsModel() throws {
+        let dir = makeTemporaryDirectory()
+        var options = FastTextTrainingOptions()
+        options.dimension = 10
+        options.epochs = 3
+        options.wordNgrams = 2
+        options.minn = 2
+        options.maxn = 4
+        options.bucket = 2000
+        options.seed = 7
+        let examples = try FastTextTrainer.train(input: Self.fixtures + "/train.txt", output: dir + "/model.bin", options: options)
+        #expect(examples > 200)
+        let mine = try FastTextModel(path: dir + "/model.bin")
+        #expect(mine.labels.sorted() == ["book", "web", "wiki"])
+        var scratch = FastTextModel.Scratch()
+        var lines = 0, sameTop = 0
+        var worst = 0.0
+        for row in try readJSONLines(Self.fixtures + "/predictions.jsonl") {
+            let expected = row["softmax"]!.arrayValue!.map { ($0.arrayValue![0].stringValue!, $0.arrayValue![1].doubleValue!) }
+            let got = mine.predict(Array(row["line"]!.stringValue!.utf8), k: 3, scratch: &scratch)
+            lines += 1
+            if got.first?.label == expected.first?.0 { sameTop += 1 }
+            let byLabel = Dictionary(got.map { ($0.label, $0.probability) }, uniquingKeysWith: { a, _ in a })
+            for (label, p) in expected { worst = max(worst, abs(p - (byLabel[label] ?? 0))) }
+        }
+        #expect(sameTop >= lines - 1, "\(sameTop) of \(lines) with fastText's top label")
+        #expect(worst < 0.01, "worst probability difference \(worst)")
+        // A file with no labelled line is an error naming it.
+        try writeFile(dir + "/unlabelled.txt", Array("just text\nmore text\n".utf8))
+        #expect(throws: ThreshError.self) { try FastTextTrainer.train(input: dir + "/unlabelled.txt", output: dir + "/x.bin", options: options) }
+    }
+
     @Test func badModelFilesAreErrorsNamingTheFile() throws {
         let dir = makeTemporaryDirectory()
         let good = try readFile(Self.fixtures + "/softmax.ftz")

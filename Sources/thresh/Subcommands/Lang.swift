@@ -29,11 +29,21 @@ struct Lang: ParsableCommand {
     }
 }
 
-/// `thresh classify`: any fastText classifier's label probabilities.
+/// `thresh classify`: fastText classifiers, applied (the default) or trained.
 struct Classify: ParsableCommand {
     static let configuration = CommandConfiguration(
+        abstract: "fastText classifiers: add their label probabilities to documents (default), or train one.",
+        subcommands: [ClassifyPredict.self, ClassifyTrain.self],
+        defaultSubcommand: ClassifyPredict.self
+    )
+}
+
+/// `thresh classify [predict]`: any fastText classifier's label probabilities.
+struct ClassifyPredict: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "predict",
         abstract: "Add attrs.NAME = {label: probability, …} from any fastText classifier (.bin or .ftz).",
-        usage: "thresh classify --model PATH [--attr NAME] [FILES…] [OPTIONS]",
+        usage: "thresh classify [predict] --model PATH [--attr NAME] [FILES…] [OPTIONS]",
         discussion: stageDiscussion("Newlines in the text are made spaces before predicting.", ClassifyOptions.schema))
 
     @Argument(parsing: .allUnrecognized, help: "Input JSONL files ('-' is stdin) and the options below.")
@@ -45,6 +55,41 @@ struct Classify: ParsableCommand {
             let options = ClassifyOptions(parsed.values)
             var stage = ClassifyStage(model: try FastTextModel(path: options.model), options: options)
             try runDocumentStage(&stage, parsed, writer: try DocumentWriter(path: parsed.options.output))
+        }
+    }
+}
+
+/// `thresh classify train`: fastText's supervised training, one thread.
+struct ClassifyTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a fastText classifier (fastText's supervised training on one thread) and write it as fastText's .bin.",
+        usage: "thresh classify train --input DATA.txt -o MODEL.bin [--dim N] [--epoch N] [--lr X] [--word-ngrams N] [--minn N] [--maxn N] [--loss softmax|hs|ova] …",
+        discussion: stageDiscussion("DATA.txt is fastText's format: one example per line, '__label__NAME' tokens then the text.",
+                                    FastTextTrainingOptions.schema, extra: outputOptions))
+
+    /// -o/--output (where the model goes), --stats, -q.
+    static let outputOptions = commonStageOptions.filter { ["output", "stats", "quiet"].contains($0.key) }
+
+    @Argument(parsing: .allUnrecognized, help: "The options below.")
+    var arguments: [String] = []
+
+    func run() throws {
+        try runReportingErrors {
+            let parsed = try StageArguments(FastTextTrainingOptions.schema, arguments, defaultInputs: [], extra: Self.outputOptions)
+            guard parsed.inputs.isEmpty else { throw ThreshError(.usage, "classify train takes no input files; give --input DATA.txt") }
+            let options = FastTextTrainingOptions(parsed.values)
+            let input = parsed.values.string("input"), output = parsed.options.output
+            guard output != "-" else { throw ThreshError(.usage, "classify train needs -o MODEL.bin (a model is not written to standard output)") }
+            let started = monotonicSeconds()
+            let examples = try FastTextTrainer.train(input: input, output: output, options: options)
+            var stats = StageStatistics(stage: "classify train")
+            stats.documentsIn = examples
+            stats.documentsOut = examples
+            stats.bytesIn = Paths.size(of: input)
+            stats.bytesOut = Paths.size(of: output)
+            stats.seconds = monotonicSeconds() - started
+            try finishStatistics([stats], options: parsed.options)
         }
     }
 }
