@@ -366,7 +366,11 @@ struct ModelReader {
 
     mutating func floats(_ n: Int) throws -> [Float] {
         let raw = try take(n * 4)
-        return raw.withUnsafeBytes { b in (0..<n).map { Float(bitPattern: UInt32(littleEndian: b.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) } }
+        // Little-endian floats, as on every platform Thresh builds for: copied whole.
+        return [Float](unsafeUninitializedCapacity: n) { buffer, count in
+            raw.withUnsafeBytes { b in UnsafeMutableRawBufferPointer(buffer).copyMemory(from: b) }
+            count = n
+        }
     }
 
     mutating func cString() throws -> [UInt8] {

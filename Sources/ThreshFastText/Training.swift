@@ -129,11 +129,14 @@ public enum FastTextTrainer {
         let bound = 1.0 / Double(o.dimension)
         for i in inputMatrix.indices { inputMatrix[i] = Float(-bound + 2 * bound * rng.canonical()) }
         var outputMatrix = [Float](repeating: 0, count: nlabels * o.dimension)
-        let modelBytes = { (inputMatrix: [Float], outputMatrix: [Float]) in
-            serialize(options: o, bucket: bucket, entries: kept, nwords: nwords, nlabels: nlabels, ntokens: ntokens,
+        let modelBytes = { (options: FastTextTrainingOptions, inputMatrix: [Float], outputMatrix: [Float]) in
+            serialize(options: options, bucket: bucket, entries: kept, nwords: nwords, nlabels: nlabels, ntokens: ntokens,
                       input: inputMatrix, output: outputMatrix)
         }
-        let shape = try FastTextModel(bytes: modelBytes(inputMatrix, outputMatrix), path: output)
+        // (The shape does not depend on the vectors' size: it is read from a one-column model, which costs nothing.)
+        var shapeOptions = o
+        shapeOptions.dimension = 1
+        let shape = try FastTextModel(bytes: modelBytes(shapeOptions, [Float](repeating: 0, count: rows), [Float](repeating: 0, count: nlabels)), path: output)
 
         // The examples, as input rows and label indices.
         var examples: [(rows: [Int32], labels: [Int32], tokens: Int)] = []
@@ -237,7 +240,7 @@ public enum FastTextTrainer {
         }
         }
         }
-        try writeAtomically(output, modelBytes(inputMatrix, outputMatrix))
+        try writeAtomically(output, modelBytes(o, inputMatrix, outputMatrix))
         return examples.count
     }
 
@@ -266,7 +269,8 @@ public enum FastTextTrainer {
         func i32(_ v: Int32) { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
         func i64(_ v: Int64) { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
         func f64(_ v: Double) { withUnsafeBytes(of: v.bitPattern.littleEndian) { out += $0 } }
-        func floats(_ v: [Float]) { out.reserveCapacity(out.count + v.count * 4); for x in v { withUnsafeBytes(of: x.bitPattern.littleEndian) { out += $0 } } }
+        // (Floats are stored little-endian, as on every platform Thresh builds for: copied whole.)
+        func floats(_ v: [Float]) { v.withUnsafeBytes { out.append(contentsOf: $0) } }
         i32(FastTextModel.magic); i32(FastTextModel.newestVersion)
         // Args: dim, ws, epoch, minCount, neg, wordNgrams, loss, model (sup), bucket, minn, maxn, lrUpdateRate, t.
         for v in [o.dimension, 5, o.epochs, o.minCount, 5, o.wordNgrams, Int(o.loss.rawValue), 3, bucket, o.minn, o.maxn, o.lrUpdateRate] { i32(Int32(v)) }
