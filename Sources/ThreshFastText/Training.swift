@@ -162,7 +162,8 @@ public enum FastTextTrainer {
                 from = i + 1
             }
             shape.rowsOfLine(line, into: &scratch)
-            examples.append((scratch.rows, labels, tokens))
+            // An exact-size copy: storing the scratch array itself would keep its whole capacity per example.
+            examples.append((scratch.rows.withUnsafeBufferPointer { Array($0) }, labels, tokens))
         }
 
         // Stochastic gradient descent, as fastText's trainThread on one thread.
@@ -183,8 +184,8 @@ public enum FastTextTrainer {
                 let base = target * dim
                 for j in 0..<dim { d += wo[base + j] * hidden[j] }
                 let alpha = lr * ((positive ? 1 : 0) - FastTextModel.sigmoidTable(d))
-                for j in 0..<dim { grad[j] += alpha * wo[base + j] }
-                for j in 0..<dim { wo[base + j] += alpha * hidden[j] }
+                addScaled(grad.baseAddress!, alpha, wo.baseAddress! + base, dim)
+                addScaled(wo.baseAddress! + base, alpha, hidden.baseAddress!, dim)
             }
             while tokenCount < total {
                 let progress = Float(tokenCount) / Float(total)
@@ -194,7 +195,7 @@ public enum FastTextTrainer {
                 localTokenCount += Int64(example.tokens)
                 if !example.labels.isEmpty && !example.rows.isEmpty {
                     for j in 0..<dim { hidden[j] = 0; grad[j] = 0 }
-                    for r in example.rows { let base = Int(r) * dim; for j in 0..<dim { hidden[j] += wi[base + j] } }
+                    for r in example.rows { addVector(hidden.baseAddress!, wi.baseAddress! + Int(r) * dim, dim) }
                     let scale = Float(1.0 / Double(example.rows.count))
                     for j in 0..<dim { hidden[j] *= scale }
                     switch o.loss {
@@ -216,8 +217,8 @@ public enum FastTextTrainer {
                         for i in 0..<nlabels {
                             let alpha = lr * ((i == target ? 1 : 0) - outputs[i])
                             let base = i * dim
-                            for j in 0..<dim { grad[j] += alpha * wo[base + j] }
-                            for j in 0..<dim { wo[base + j] += alpha * hidden[j] }
+                            addScaled(grad.baseAddress!, alpha, wo.baseAddress! + base, dim)
+                            addScaled(wo.baseAddress! + base, alpha, hidden.baseAddress!, dim)
                         }
                     case .hierarchicalSoftmax:
                         var node = Int(example.labels[labelRNG.uniformIndex(example.labels.count)])
@@ -229,7 +230,7 @@ public enum FastTextTrainer {
                     }
                     let normalise = Float(1.0 / Double(example.rows.count))
                     for j in 0..<dim { grad[j] *= normalise }
-                    for r in example.rows { let base = Int(r) * dim; for j in 0..<dim { wi[base + j] += grad[j] } }
+                    for r in example.rows { addVector(wi.baseAddress! + Int(r) * dim, grad.baseAddress!, dim) }
                 }
                 if localTokenCount > Int64(o.lrUpdateRate) {
                     tokenCount += localTokenCount
@@ -289,6 +290,32 @@ public enum FastTextTrainer {
         try file.write(bytes)
         try file.close()
     }
+}
+
+/// x[j] += a · y[j] for j in 0..<n, eight lanes at a time (each element computed as the scalar loop computes it:
+/// a product, then a sum, with no reordering).
+@inline(__always) func addScaled(_ x: UnsafeMutablePointer<Float>, _ a: Float, _ y: UnsafePointer<Float>, _ n: Int) {
+    var j = 0
+    let a8 = SIMD8<Float>(repeating: a)
+    while j + 8 <= n {
+        let xv = UnsafeRawPointer(x + j).loadUnaligned(as: SIMD8<Float>.self)
+        let yv = UnsafeRawPointer(y + j).loadUnaligned(as: SIMD8<Float>.self)
+        UnsafeMutableRawPointer(x + j).storeBytes(of: xv + a8 * yv, as: SIMD8<Float>.self)
+        j += 8
+    }
+    while j < n { x[j] += a * y[j]; j += 1 }
+}
+
+/// x[j] += y[j] for j in 0..<n, eight lanes at a time.
+@inline(__always) func addVector(_ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) {
+    var j = 0
+    while j + 8 <= n {
+        let xv = UnsafeRawPointer(x + j).loadUnaligned(as: SIMD8<Float>.self)
+        let yv = UnsafeRawPointer(y + j).loadUnaligned(as: SIMD8<Float>.self)
+        UnsafeMutableRawPointer(x + j).storeBytes(of: xv + yv, as: SIMD8<Float>.self)
+        j += 8
+    }
+    while j < n { x[j] += y[j]; j += 1 }
 }
 
 /// The C++ standard library's `minstd_rand` (x = x·48271 mod 2³¹−1) with `generate_canonical<double, 53>` and
