@@ -94,6 +94,25 @@ import ThreshTestSupport
         #expect(throws: ThreshError.self) { try FastTextTrainer.train(input: dir + "/unlabelled.txt", output: dir + "/x.bin", options: options) }
     }
 
+    /// Quantizing (product quantization of the input matrix, norms apart): the .ftz reads back, and predicts the
+    /// held-out lines as the dense model does.
+    @Test func quantizedModelsPredictAsTheDenseOnes() throws {
+        let dir = makeTemporaryDirectory()
+        try FastTextQuantizer.quantize(path: Self.fixtures + "/softmax.bin", output: dir + "/softmax.ftz", dsub: 2, qnorm: true)
+        let dense = try FastTextModel(path: Self.fixtures + "/softmax.bin"), quantized = try FastTextModel(path: dir + "/softmax.ftz")
+        guard case .quantized = quantized.input else { Issue.record("not quantized"); return }
+        var a = FastTextModel.Scratch(), b = FastTextModel.Scratch()
+        var lines = 0, same = 0
+        for row in try readJSONLines(Self.fixtures + "/predictions.jsonl") {
+            let line = Array(row["line"]!.stringValue!.utf8)
+            lines += 1
+            if dense.predict(line, scratch: &a).first?.label == quantized.predict(line, scratch: &b).first?.label { same += 1 }
+        }
+        #expect(same >= lines * 95 / 100, "\(same) of \(lines)")
+        #expect(Paths.size(of: dir + "/softmax.ftz") < Paths.size(of: Self.fixtures + "/softmax.bin") / 2)
+        #expect(throws: ThreshError.self) { try FastTextQuantizer.quantize(path: dir + "/softmax.ftz", output: dir + "/again.ftz") }
+    }
+
     @Test func badModelFilesAreErrorsNamingTheFile() throws {
         let dir = makeTemporaryDirectory()
         let good = try readFile(Self.fixtures + "/softmax.ftz")

@@ -33,7 +33,7 @@ struct Lang: ParsableCommand {
 struct Classify: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "fastText classifiers: add their label probabilities to documents (default), or train one.",
-        subcommands: [ClassifyPredict.self, ClassifyTrain.self],
+        subcommands: [ClassifyPredict.self, ClassifyTrain.self, ClassifyQuantize.self],
         defaultSubcommand: ClassifyPredict.self
     )
 }
@@ -87,6 +87,35 @@ struct ClassifyTrain: ParsableCommand {
             stats.documentsIn = examples
             stats.documentsOut = examples
             stats.bytesIn = Paths.size(of: input)
+            stats.bytesOut = Paths.size(of: output)
+            stats.seconds = monotonicSeconds() - started
+            try finishStatistics([stats], options: parsed.options)
+        }
+    }
+}
+
+/// `thresh classify quantize`: fastText's quantize (no pruning) into a `.ftz`.
+struct ClassifyQuantize: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quantize",
+        abstract: "Product-quantize a trained fastText model's input matrix into fastText's .ftz (fastText's quantize, no pruning).",
+        usage: "thresh classify quantize --model MODEL.bin -o MODEL.ftz [--dsub 2] [--qnorm]",
+        discussion: stageDiscussion("", FastTextQuantizer.schema, extra: ClassifyTrain.outputOptions))
+
+    @Argument(parsing: .allUnrecognized, help: "The options below.")
+    var arguments: [String] = []
+
+    func run() throws {
+        try runReportingErrors {
+            let parsed = try StageArguments(FastTextQuantizer.schema, arguments, defaultInputs: [], extra: ClassifyTrain.outputOptions)
+            guard parsed.inputs.isEmpty else { throw ThreshError(.usage, "classify quantize takes no input files; give --model MODEL.bin") }
+            let output = parsed.options.output
+            guard output != "-" else { throw ThreshError(.usage, "classify quantize needs -o MODEL.ftz") }
+            let started = monotonicSeconds()
+            let model = parsed.values.string("model")
+            try FastTextQuantizer.quantize(path: model, output: output, dsub: parsed.values.int("dsub"), qnorm: parsed.values.bool("qnorm"))
+            var stats = StageStatistics(stage: "classify quantize")
+            stats.bytesIn = Paths.size(of: model)
             stats.bytesOut = Paths.size(of: output)
             stats.seconds = monotonicSeconds() - started
             try finishStatistics([stats], options: parsed.options)
