@@ -65,6 +65,12 @@ public struct StageType: Sendable {
                       let options = ClassifyOptions(context.options)
                       return ClassifyStage(model: try context.runner.fastTextModel(options.model), options: options)
                   }),
+        StageType(name: "decontaminate", kind: .perDocument, schema: DecontaminationOptions.schema,
+                  summary: "remove benchmark 13-grams with 200 characters either side (GPT-3's rule, janitor.py)",
+                  make: { context in
+                      let options = DecontaminationOptions(context.options)
+                      return DecontaminateStage(index: try context.runner.contaminationIndex(options), options: options)
+                  }),
         StageType(name: "score", kind: .perDocument, schema: QualityScoreStage.schema,
                   summary: "attrs.quality from a quality model (the quality-train stage's, cross-fitted)",
                   make: { try $0.makeScoreStage() }),

@@ -141,6 +141,12 @@ public struct RunPlan: Sendable {
                         var parts = ["segment", d.name, input.fingerprint]
                         for s in chain {
                             parts.append(s.name + ":" + s.options.fingerprint)
+                            if s.name == "decontaminate" {
+                                // The benchmarks' contents decide the output: an edited benchmark file is a changed step.
+                                for file in s.options.list("benchmarks") {
+                                    parts.append("benchmark:" + Paths.absolute(file) + ":" + (try Paths.identity(of: file)))
+                                }
+                            }
                             if s.name == "lang" || s.name == "classify" {
                                 // The model's contents decide the output: a replaced model file is a changed step.
                                 let model = s.name == "lang" ? try LanguageModelLocator.locate(explicit: s.options.optionalString("model"))

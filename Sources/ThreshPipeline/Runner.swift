@@ -156,6 +156,19 @@ public final class PipelineRunner: @unchecked Sendable {
         }
     }
 
+    /// Benchmark n-gram indexes, built once per process and shared by the tasks' stages.
+    private let loadedContamination = Mutex<[String: ContaminationIndex]>([:])
+
+    func contaminationIndex(_ options: DecontaminationOptions) throws -> ContaminationIndex {
+        let key = options.benchmarks.joined(separator: "\u{0}") + "\u{0}\(options.ngram)"
+        return try loadedContamination.withLock { loaded in
+            if let index = loaded[key] { return index }
+            let index = try ContaminationIndex(files: options.benchmarks, n: options.ngram)
+            loaded[key] = index
+            return index
+        }
+    }
+
     /// The cross-fitting fold of a document, from its id.
     static func fold(of document: Document, folds: Int) -> Int {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
