@@ -47,6 +47,17 @@ public struct DedupOptions: Sendable {
         DedupOptions(shingler: Shingler(kind: .features(FeatureHasher())), family: .spark(seed: seed), bands: 10, rows: 1, threshold: threshold)
     }
 
+    /// Exact dedup: the whole text as one value (normalised, or as it is), one band of one row; documents with the
+    /// same value are duplicates.
+    public static func exact(normalised: Bool = true) -> DedupOptions {
+        DedupOptions(shingler: Shingler(kind: .wholeText(normalised: normalised)), family: .minhash64(seed: 1), bands: 1, rows: 1, threshold: 1)
+    }
+
+    /// URL dedup: the canonical URL as one value, one band of one row.
+    public static func url(_ canonicalizer: URLCanonicalizer = URLCanonicalizer()) -> DedupOptions {
+        DedupOptions(shingler: Shingler(kind: .url(canonicalizer)), family: .minhash64(seed: 1), bands: 1, rows: 1, threshold: 1)
+    }
+
     /// FineWeb: word 5-grams, 14 bands of 8 rows (112 permutations), 64-bit family.
     public static func fineweb(threshold: Double = 0.75, seed: UInt64 = 1) -> DedupOptions {
         DedupOptions(shingler: Shingler(kind: .words(5)), family: .minhash64(seed: seed), bands: 14, rows: 8, threshold: threshold)
@@ -262,7 +273,7 @@ public final class DedupJob {
                 guard let doc = try reader.next() else { break }
                 statistics.readSeconds += monotonicSeconds() - readStarted
                 if !input.isIndex { statistics.textBytes += Int64(doc.text.utf8.count) }
-                var shingles = options.shingler.shingleValues(doc.text)
+                var shingles = options.shingler.shingleValues(of: doc)
                 // Stored sorted and distinct, so verification reads each set in place.
                 Shingler.sortAndUniqueIfNeeded(&shingles)
                 let source = doc.source ?? input.path

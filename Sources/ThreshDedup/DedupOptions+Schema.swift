@@ -10,8 +10,12 @@ extension DedupOptions {
 
     /// `thresh dedup`'s options, described once: its flags and its `[[stage]] use = "dedup"` table.
     public static let schema = OptionsSchema("dedup", [
-        OptionSpec("preset", .choice(["gpt3", "fineweb", "custom"]), default: .text("gpt3"),
-                   help: "gpt3 (Spark features, 10 tables of 1 row, verified), fineweb (word 5-grams, 14 bands of 8 rows), or custom (word 5-grams, 16 × 8)"),
+        OptionSpec("preset", .choice(["gpt3", "fineweb", "custom", "exact", "url"]), default: .text("gpt3"),
+                   help: "gpt3 (Spark features, 10 tables of 1 row, verified), fineweb (word 5-grams, 14 bands of 8 rows), custom (word 5-grams, 16 × 8), exact (the text's 64-bit hash) or url (the canonical URL's)"),
+        OptionSpec("normalization", .choice(["simple", "none"]), default: .text("simple"),
+                   help: "exact preset: simple (lower-cased, whitespace runs made one space, trimmed) or none (the text as it is)"),
+        OptionSpec("drop-parameters", .list, default: .list(URLCanonicalizer.trackingParameters.sorted()),
+                   help: "url preset: query parameters dropped besides every utm_* one"),
         OptionSpec("threshold", .real(min: 0, max: 1, minExclusive: true), default: .real(0.8),
                    help: "Jaccard similarity at or above which documents are duplicates"),
         OptionSpec("bands", .integer(min: 1, max: mostBands), help: "LSH bands (overrides the preset's)"),
@@ -32,6 +36,8 @@ extension DedupOptions {
         let seed = values.optionalInt("seed").map { Int64($0) }
         switch values.string("preset") {
         case "fineweb": self = .fineweb(threshold: threshold, seed: UInt64(bitPattern: seed ?? 1))
+        case "exact": self = .exact(normalised: values.string("normalization") == "simple")
+        case "url": self = .url(URLCanonicalizer(dropParameters: Set(values.list("drop-parameters").map { $0.lowercased() })))
         case "custom":
             self = DedupOptions(shingler: Shingler(kind: .words(5)), family: .minhash64(seed: UInt64(bitPattern: seed ?? 1)),
                                 bands: 16, rows: 8, threshold: threshold)

@@ -1,5 +1,5 @@
 public import ThreshQuality
-import ThreshCore
+public import ThreshCore
 import CThreshKernels
 
 /// What a document is compared by: its set of shingles.
@@ -11,6 +11,11 @@ public struct Shingler: Sendable {
         case words(Int)
         /// Character n-grams (on the normalised text).
         case characters(Int)
+        /// The whole text as one value: xxh64 of the text, normalised (lower-cased, whitespace runs made one space,
+        /// trimmed) or as it is (exact dedup).
+        case wholeText(normalised: Bool)
+        /// The document's URL as one value: xxh64 of its canonical form (URL dedup; see `URLCanonicalizer`).
+        case url(URLCanonicalizer)
     }
 
     /// Text normalisation before word and character shingles.
@@ -32,6 +37,15 @@ public struct Shingler: Sendable {
         self.normalisation = normalisation
     }
 
+    /// The shingle values of a document: of its URL for URL dedup (none when it has none), else of its text.
+    public func shingleValues(of document: Document) -> [UInt64] {
+        if case .url(let canonicalizer) = kind {
+            guard let url = document.url, let canonical = canonicalizer.canonical(url) else { return [] }
+            return [Array(canonical.utf8).withUnsafeBytes { XXH64.hash($0) }]
+        }
+        return shingleValues(document.text)
+    }
+
     /// The sorted, distinct shingle values of a text (feature indices, or xxh64 of word/character n-grams).
     public func shingles(_ text: String) -> [UInt64] {
         var values = shingleValues(text)
@@ -46,6 +60,19 @@ public struct Shingler: Sendable {
     public func shingleValues(_ text: String) -> [UInt64] {
         var values: [UInt64] = []
         switch kind {
+        case .wholeText(let normalised):
+            guard !text.isEmpty else { return [] }
+            let bytes: [UInt8]
+            if normalised {
+                let words = text.lowercased().split(whereSeparator: { $0.isWhitespace })
+                guard !words.isEmpty else { return [] }
+                bytes = Array(words.joined(separator: " ").utf8)
+            } else {
+                bytes = Array(text.utf8)
+            }
+            return [bytes.withUnsafeBytes { XXH64.hash($0) }]
+        case .url:
+            return []  // from the document's URL: see shingleValues(of:)
         case .features(let hasher):
             // Indices are below numFeatures (at most 2^24): radix-sorted as Int32s, then widened once distinct.
             var indices: [Int32] = []
@@ -336,4 +363,51 @@ public struct MinHash64: Sendable {
 
     /// Which loop `signature` runs on this machine ("avx512" or "portable").
     public static var kernel: String { String(cString: thresh_minhash64_kernel()) }
+}
+
+/// The canonical form of a URL for URL dedup: scheme and host lower-cased, the scheme's default port dropped, the
+/// fragment dropped, tracking parameters (`utm_*` and the names given) dropped from the query, the remaining
+/// parameters kept in their order; an empty path is "/".
+public struct URLCanonicalizer: Sendable, Equatable {
+    /// Query parameters dropped besides every `utm_*` one (compared lower-cased).
+    public var dropParameters: Set<String>
+
+    /// Click and campaign identifiers that trackers add to links.
+    public static let trackingParameters: Set<String> = ["fbclid", "gclid", "dclid", "msclkid", "yclid", "mc_cid", "mc_eid",
+                                                         "_ga", "igshid", "ref_src", "spm"]
+
+    public init(dropParameters: Set<String> = URLCanonicalizer.trackingParameters) { self.dropParameters = dropParameters }
+
+    /// The canonical URL, or nil for a string with no scheme and host.
+    public func canonical(_ url: String) -> String? {
+        var s = Substring(url.trimmingCharacters(in: .whitespaces))
+        if let hash = s.firstIndex(of: "#") { s = s[..<hash] }
+        guard let colon = s.range(of: "://") else { return nil }
+        let scheme = s[..<colon.lowerBound].lowercased()
+        var rest = s[colon.upperBound...]
+        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
+        var authority = rest[..<authorityEnd].lowercased()
+        rest = rest[authorityEnd...]
+        if let at = authority.lastIndex(of: "@") { authority = String(authority[authority.index(after: at)...]) }
+        if let portColon = authority.lastIndex(of: ":"), !authority.hasSuffix("]") {
+            let port = authority[authority.index(after: portColon)...]
+            if port.isEmpty || (scheme == "http" && port == "80") || (scheme == "https" && port == "443") {
+                authority = String(authority[..<portColon])
+            }
+        }
+        guard !authority.isEmpty else { return nil }
+        var path = rest
+        var query: Substring = ""
+        if let q = rest.firstIndex(of: "?") {
+            path = rest[..<q]
+            query = rest[rest.index(after: q)...]
+        }
+        let kept = query.split(separator: "&", omittingEmptySubsequences: true).filter { parameter in
+            let name = (parameter.split(separator: "=", maxSplits: 1).first.map(String.init) ?? "").lowercased()
+            return !name.hasPrefix("utm_") && !dropParameters.contains(name)
+        }
+        var out = scheme + "://" + authority + (path.isEmpty ? "/" : String(path))
+        if !kept.isEmpty { out += "?" + kept.joined(separator: "&") }
+        return out
+    }
 }

@@ -86,6 +86,48 @@ import ThreshTestSupport
         #expect(try ids(dir + "/out/kept/docs.jsonl").count == 120)
     }
 
+    /// Exact dedup: texts equal after normalisation (case, whitespace) are one cluster, the better copy kept; with
+    /// no normalisation only identical texts are.
+    @Test func exactPresetRemovesEqualTexts() throws {
+        let dir = makeTemporaryDirectory()
+        let docs: [Document] = [
+            Document(id: "a", text: "The same text, twice.", attrs: ["quality": .double(0.9)]),
+            Document(id: "b", text: "the  same text,\ntwice. ", attrs: ["quality": .double(0.1)]),
+            Document(id: "c", text: "A different text.", attrs: ["quality": .double(0.5)]),
+            Document(id: "d", text: "", attrs: ["quality": .double(0.5)]),
+        ]
+        let out = try DocumentWriter(path: dir + "/docs.jsonl")
+        for d in docs { try out.write(d) }
+        try out.close()
+        let job = DedupJob(inputs: [DedupInput(path: dir + "/docs.jsonl")], output: dir + "/out", options: .exact())
+        try job.run()
+        #expect(try ids(dir + "/out/kept/docs.jsonl") == ["a", "c", "d"])
+        #expect(job.statistics.removed == 1)
+        let strict = DedupJob(inputs: [DedupInput(path: dir + "/docs.jsonl")], output: dir + "/strict", options: .exact(normalised: false))
+        try strict.run()
+        #expect(strict.statistics.removed == 0)
+    }
+
+    /// URL dedup: URLs equal after canonicalisation (scheme and host case, default port, fragment, tracking
+    /// parameters) are one cluster.
+    @Test func urlPresetRemovesTheSamePageUnderAnotherSpelling() throws {
+        let c = URLCanonicalizer()
+        #expect(c.canonical("HTTPS://Example.COM:443/a/b?utm_source=x&id=7&fbclid=z#top") == "https://example.com/a/b?id=7")
+        #expect(c.canonical("http://example.com") == "http://example.com/")
+        #expect(c.canonical("http://example.com:8080/x") == "http://example.com:8080/x")
+        #expect(c.canonical("not a url") == nil)
+        let dir = makeTemporaryDirectory()
+        let out = try DocumentWriter(path: dir + "/docs.jsonl")
+        try out.write(Document(id: "a", text: "first capture", url: "https://example.com/page?id=1", attrs: ["quality": .double(0.9)]))
+        try out.write(Document(id: "b", text: "second capture", url: "https://EXAMPLE.com/page?id=1&utm_medium=mail#x", attrs: ["quality": .double(0.2)]))
+        try out.write(Document(id: "c", text: "another page", url: "https://example.com/page?id=2"))
+        try out.write(Document(id: "d", text: "no url"))
+        try out.close()
+        let job = DedupJob(inputs: [DedupInput(path: dir + "/docs.jsonl")], output: dir + "/out", options: .url())
+        try job.run()
+        #expect(try ids(dir + "/out/kept/docs.jsonl") == ["a", "c", "d"])
+    }
+
     @Test func restartsAfterTheLastFinishedPhaseWithIdenticalOutputs() throws {
         let dir = makeTemporaryDirectory()
         _ = try corpus(in: dir)
