@@ -228,12 +228,7 @@ public final class FastTextModel: Sendable {
 
     /// fastText's FNV-1a over the bytes taken as signed chars.
     @inline(__always) static func hash(_ bytes: ArraySlice<UInt8>) -> UInt32 {
-        var h: UInt32 = 2_166_136_261
-        for b in bytes {
-            h ^= UInt32(bitPattern: Int32(Int8(bitPattern: b)))
-            h = h &* 16_777_619
-        }
-        return h
+        bytes.withUnsafeBufferPointer { hash($0) }
     }
 
     /// `hash(_:)` over bytes in place.

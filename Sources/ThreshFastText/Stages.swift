@@ -71,11 +71,7 @@ public struct LanguageStage: DocumentStage {
     public mutating func process(_ document: Document, emit: (Document) throws -> Void) throws {
         let started = monotonicSeconds()
         defer { statistics.seconds += monotonicSeconds() - started }
-        statistics.documentsIn += 1
-        guard case .string(let text)? = document.fields["text"] else { statistics.drop("no-text"); return }
-        statistics.bytesIn += Int64(text.utf8.count)
-        line.removeAll(keepingCapacity: true)
-        for c in text.utf8 { line.append(c == 0x0A ? 0x20 : c) }
+        guard let text = FastTextModel.admit(document, into: &line, statistics: &statistics) else { return }
         let predictions = model.predict(line, k: max(1, options.topK), scratch: &scratch)
         guard let top = predictions.first else { statistics.drop("lang-none"); return }
         statistics.count("lang.\(top.label)")
@@ -131,11 +127,7 @@ public struct ClassifyStage: DocumentStage {
     public mutating func process(_ document: Document, emit: (Document) throws -> Void) throws {
         let started = monotonicSeconds()
         defer { statistics.seconds += monotonicSeconds() - started }
-        statistics.documentsIn += 1
-        guard case .string(let text)? = document.fields["text"] else { statistics.drop("no-text"); return }
-        statistics.bytesIn += Int64(text.utf8.count)
-        line.removeAll(keepingCapacity: true)
-        for c in text.utf8 { line.append(c == 0x0A ? 0x20 : c) }
+        guard let text = FastTextModel.admit(document, into: &line, statistics: &statistics) else { return }
         var probabilities = JSONObject()
         for p in model.predict(line, k: model.labels.count, scratch: &scratch) { probabilities[p.label] = .double(p.probability) }
         var out = document
@@ -145,5 +137,18 @@ public struct ClassifyStage: DocumentStage {
         statistics.documentsOut += 1
         statistics.bytesOut += Int64(text.utf8.count)
         try emit(out)
+    }
+}
+
+extension FastTextModel {
+    /// A document's text as one line for prediction (newlines made spaces, as datatrove predicts), counted in; nil
+    /// (dropped as `no-text`, never judged) when it has no string text.
+    static func admit(_ document: Document, into line: inout [UInt8], statistics: inout StageStatistics) -> String? {
+        statistics.documentsIn += 1
+        guard case .string(let text)? = document.fields["text"] else { statistics.drop("no-text"); return nil }
+        statistics.bytesIn += Int64(text.utf8.count)
+        line.removeAll(keepingCapacity: true)
+        for c in text.utf8 { line.append(c == 0x0A ? 0x20 : c) }
+        return text
     }
 }

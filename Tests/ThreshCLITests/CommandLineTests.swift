@@ -81,6 +81,41 @@ import ThreshCore
         #expect(String(decoding: try readFile(dir + "/out/stats.json"), as: UTF8.self).contains(#""files-skipped.not-an-archive":1"#))
     }
 
+    /// The lang and decontaminate stages in a pipeline file: every document is accounted for in their rows.
+    @Test(.enabled(if: TestPaths.sharedDataAvailable, "../shared/data is not beside the repository"))
+    func languageAndDecontaminationStagesRunInAPipeline() throws {
+        let dir = makeTemporaryDirectory()
+        try Paths.makeDirectories(dir + "/crawl")
+        try writeFile(dir + "/crawl/a.warc.gz", try readFile(TestPaths.repository + "/Samples/crawl-sample.warc.gz"))
+        try writeFile(dir + "/bench.txt", Array("a benchmark item of thirteen words or more that no sample page holds at all\n".utf8))
+        try writeFile(dir + "/p.toml", Array("""
+            output = "out"
+            [[dataset]]
+            name = "crawl"
+            path = "crawl/*.warc.gz"
+            [[stage]]
+            use = "warc"
+            [[stage]]
+            use = "extract"
+            [[stage]]
+            use = "lang"
+            model = "\(TestPaths.sharedData)/models/fasttext-lid/lid.176.ftz"
+            keep = ["en"]
+            [[stage]]
+            use = "decontaminate"
+            benchmarks = ["\(dir)/bench.txt"]
+            """.utf8))
+        let run = try thresh(["run", dir + "/p.toml", "-q"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let stats = try #require(try JSONParser.parse(String(decoding: readFile(dir + "/out/stats.json"), as: UTF8.self)).objectValue)
+        let rows = Dictionary((stats["stages"]?.arrayValue ?? []).compactMap { $0.objectValue }.map { ($0["stage"]?.stringValue ?? "", $0) }, uniquingKeysWith: { a, _ in a })
+        let lang = try #require(rows["lang"]), decontaminate = try #require(rows["decontaminate"])
+        let langIn = lang["documents_in"]?.intValue ?? -1, langOut = lang["documents_out"]?.intValue ?? -1
+        let dropped = (lang["dropped"]?.objectValue ?? [:]).reduce(0) { $0 + ($1.value.intValue ?? 0) }
+        #expect(langIn > 0 && langIn == langOut + dropped)
+        #expect(decontaminate["documents_in"]?.intValue == langOut)
+    }
+
     @Test func samplesAreRegeneratedByteForByte() throws {
         let dir = makeTemporaryDirectory()
         let run = try thresh(["samples", "-o", dir])
