@@ -41,8 +41,10 @@ public final class ContaminationIndex: Sendable {
     public let files: [String]
     /// Items per file.
     public let itemCounts: [Int]
-    /// n-gram hash → the (file, item) pairs that hold it.
+    /// n-gram hash → the (file, item) pairs that hold it (read only for matches).
     let owners: [UInt64: [ItemRef]]
+    /// The n-gram hashes, for the membership test of every window (a Swift Dictionary's SipHash costs more).
+    let keySet: HashSet64
 
     struct ItemRef: Sendable, Hashable { var file: Int32; var item: Int32 }
 
@@ -77,26 +79,28 @@ public final class ContaminationIndex: Sendable {
             counts.append(items)
         }
         self.owners = owners
+        keySet = HashSet64(owners.keys)
         itemCounts = counts
     }
 
-    /// `word_ngrams`: the n-grams of the whitespace tokens of an already normalised string, joined by one space.
+    /// `word_ngrams`: the n-grams of the whitespace tokens of an already normalised string. An n-gram is keyed by a
+    /// polynomial over its tokens' hashes (`NGramKey`): janitor compares the n-grams joined by one space, and equal
+    /// token sequences are equal strings (no token holds a space).
     static func ngramHashes(ofNormalized s: [Unicode.Scalar], n: Int) -> [UInt64] {
         let tokens = Janitor.tokens(s)
         guard tokens.count >= n else { return [] }
-        var hashes: [UInt64] = []
-        for i in 0...(tokens.count - n) {
-            var joined: [UInt8] = []
-            for k in i..<(i + n) {
-                if k > i { joined.append(0x20) }
-                for scalar in s[tokens[k].start...tokens[k].end] { appendUTF8(scalar, &joined) }
-            }
-            hashes.append(joined.withUnsafeBytes { XXH64.hash($0) })
+        var bytes: [UInt8] = []
+        let tokenHashes: [UInt64] = tokens.map { t in
+            bytes.removeAll(keepingCapacity: true)
+            for scalar in s[t.start...t.end] { appendUTF8(scalar, &bytes) }
+            return NGramKey.token(bytes)
         }
-        return hashes
+        var keys: [UInt64] = []
+        NGramKey.forEachWindow(tokenHashes, n: n) { _, key in keys.append(key) }
+        return keys
     }
 
-    func contains(_ hash: UInt64) -> Bool { owners[hash] != nil }
+    @inline(__always) func contains(_ hash: UInt64) -> Bool { keySet.contains(hash) }
 }
 
 /// janitor.py's string handling, on Unicode scalars.
@@ -157,21 +161,28 @@ extension ContaminationIndex {
         let tokens = Janitor.tokens(scalars)
         var dirty: [(start: Int, end: Int, hash: UInt64)] = []
         if tokens.count >= n {
-            var joined: [UInt8] = []
-            for i in 0...(tokens.count - n) {
-                // The original tokens joined by one space, then normalised (as janitor normalises the joined n-gram).
-                joined.removeAll(keepingCapacity: true)
-                for k in i..<(i + n) {
-                    if k > i { joined.append(0x20) }
-                    for scalar in scalars[tokens[k].start...tokens[k].end] {
-                        let v = scalar.value
-                        if v >= 0x41 && v <= 0x5A { joined.append(UInt8(v + 32)); continue }
-                        if (v >= 0x21 && v <= 0x2F) || (v >= 0x3A && v <= 0x40) || (v >= 0x5B && v <= 0x60) || (v >= 0x7B && v <= 0x7E) { continue }
-                        appendUTF8(scalar, &joined)
-                    }
+            // Each token normalised once (ASCII capitals lowered, ASCII punctuation deleted) and hashed. janitor
+            // normalises the joined n-gram; normalising each token first gives the same string, since neither the
+            // joining spaces nor any token change otherwise. A token that normalises to nothing leaves two spaces
+            // together, which no benchmark n-gram holds: windows with one never match.
+            var bytes: [UInt8] = []
+            var tokenHashes: [UInt64] = []
+            var emptyBefore: [Int] = [0]  // prefix counts of empty tokens
+            tokenHashes.reserveCapacity(tokens.count)
+            emptyBefore.reserveCapacity(tokens.count + 1)
+            for t in tokens {
+                bytes.removeAll(keepingCapacity: true)
+                for scalar in scalars[t.start...t.end] {
+                    let v = scalar.value
+                    if v >= 0x41 && v <= 0x5A { bytes.append(UInt8(v + 32)); continue }
+                    if (v >= 0x21 && v <= 0x2F) || (v >= 0x3A && v <= 0x40) || (v >= 0x5B && v <= 0x60) || (v >= 0x7B && v <= 0x7E) { continue }
+                    appendUTF8(scalar, &bytes)
                 }
-                let hash = joined.withUnsafeBytes { XXH64.hash($0) }
-                if contains(hash) { dirty.append((tokens[i].start, tokens[i + n - 1].end, hash)) }
+                tokenHashes.append(NGramKey.token(bytes))
+                emptyBefore.append(emptyBefore.last! + (bytes.isEmpty ? 1 : 0))
+            }
+            NGramKey.forEachWindow(tokenHashes, n: n) { i, key in
+                if emptyBefore[i + n] == emptyBefore[i] && contains(key) { dirty.append((tokens[i].start, tokens[i + n - 1].end, key)) }
             }
         }
         guard !dirty.isEmpty else { return DecontaminationResult(pieces: nil) }
@@ -271,5 +282,69 @@ public struct DecontaminateStage: DocumentStage {
             .object(["benchmark": .string(index.files[f]), "items": .int(index.itemCounts[f]), "items_with_overlap": .int(overlapped[f]),
                      "matching_ngrams": .int(ngramHits[f]), "documents_touched": .int(documentsTouched[f])])
         })
+    }
+}
+
+/// n-gram keys: each token's bytes hashed (FNV-1a, then mixed), the n-gram the polynomial Σ hᵢ·B^(n−1−i) over 2⁶⁴, so
+/// each window's key follows from the previous one in constant time.
+enum NGramKey {
+    static let base: UInt64 = 0x9E37_79B9_7F4A_7C15 | 1
+
+    @inline(__always) static func token(_ bytes: [UInt8]) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        // splitmix64's finaliser: spreads the bits, so the polynomial's sums do not collide by structure.
+        h = (h ^ (h >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        h = (h ^ (h >> 27)) &* 0x94d0_49bb_1331_11eb
+        return h ^ (h >> 31)
+    }
+
+    /// Calls `body(i, key)` for the window of n tokens starting at each i, in order.
+    @inline(__always) static func forEachWindow(_ hashes: [UInt64], n: Int, _ body: (Int, UInt64) -> Void) {
+        guard n >= 1, hashes.count >= n else { return }
+        var top: UInt64 = 1
+        for _ in 1..<n { top = top &* base }
+        var key: UInt64 = 0
+        for k in 0..<n { key = key &* base &+ hashes[k] }
+        body(0, key)
+        var i = 1
+        while i + n <= hashes.count {
+            key = (key &- hashes[i - 1] &* top) &* base &+ hashes[i + n - 1]
+            body(i, key)
+            i += 1
+        }
+    }
+}
+
+/// A set of 64-bit keys: open addressing with linear probing (0 is stored apart).
+struct HashSet64: Sendable {
+    private var slots: [UInt64]
+    private let mask: Int
+    private let hasZero: Bool
+
+    init(_ keys: some Collection<UInt64>) {
+        var size = 16
+        while size < keys.count * 2 { size <<= 1 }
+        mask = size - 1
+        slots = [UInt64](repeating: 0, count: size)
+        var zero = false
+        for key in keys {
+            if key == 0 { zero = true; continue }
+            var slot = Int(truncatingIfNeeded: key >> 7) & mask
+            while slots[slot] != 0 && slots[slot] != key { slot = (slot + 1) & mask }
+            slots[slot] = key
+        }
+        hasZero = zero
+    }
+
+    @inline(__always) func contains(_ key: UInt64) -> Bool {
+        if key == 0 { return hasZero }
+        var slot = Int(truncatingIfNeeded: key >> 7) & mask
+        while true {
+            let k = slots[slot]
+            if k == key { return true }
+            if k == 0 { return false }
+            slot = (slot + 1) & mask
+        }
     }
 }
