@@ -1,6 +1,7 @@
 public import ThreshQuality
 public import ThreshCore
 import CThreshKernels
+import Foundation
 
 /// What a document is compared by: its set of shingles.
 public struct Shingler: Sendable {

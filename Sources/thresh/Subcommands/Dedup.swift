@@ -15,7 +15,7 @@ struct Dedup: ParsableCommand {
             OUT/clusters.jsonl, OUT/stats.json. Survivor rule: reference (--index) documents first, then the highest \
             attrs.quality, then the lowest (source, id). Reference documents are never removed and not written to kept/.
             """,
-        subcommands: [DedupRun.self, DedupStats.self, DedupGenerate.self],
+        subcommands: [DedupRun.self, DedupStats.self, DedupGenerate.self, DedupLines.self],
         defaultSubcommand: DedupRun.self)
 }
 
@@ -182,6 +182,40 @@ struct DedupGenerate: ParsableCommand {
             stats.seconds = monotonicSeconds() - started
             try summary.writeStatistics([stats])
             if !summary.quiet { printError("dedup generate: \(bases) documents and \(copies) planted copies in \(output)") }
+        }
+    }
+}
+
+/// `thresh dedup lines`: lines repeated across a corpus removed from every document (CCNet's paragraph dedup).
+struct DedupLines: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lines",
+        abstract: "Remove lines that occur in at least --min-count documents from every document (CCNet's paragraph dedup).",
+        usage: "thresh dedup lines FILES… -o OUT [--min-count N] [--min-length N]",
+        discussion: stageDiscussion("""
+            Lines are compared after CCNet's normalisation (lower-cased, accents stripped, digits made 0, punctuation \
+            removed, blanks collapsed) and counted once per document, on disk (two passes). Kept documents go to \
+            OUT/kept/ (attrs.lines_removed on those that lost lines); documents left empty are dropped as \
+            empty-after-lines; OUT/lines-report.json lists the most repeated lines.
+            """, LineDedupOptions.schema, extra: ClassifyTrain.outputOptions))
+
+    @Argument(parsing: .allUnrecognized, help: "Input JSONL files and the options below.")
+    var arguments: [String] = []
+
+    func run() throws {
+        try runReportingErrors {
+            let parsed = try StageArguments(LineDedupOptions.schema, arguments, defaultInputs: [], extra: ClassifyTrain.outputOptions)
+            guard !parsed.inputs.isEmpty else { throw ThreshError(.usage, "name at least one JSONL file") }
+            guard parsed.options.output != "-" else { throw ThreshError(.usage, "dedup lines needs -o OUT (a directory)") }
+            let job = LineDedupJob(inputs: parsed.inputs, output: parsed.options.output, options: LineDedupOptions(parsed.values))
+            let progress = Progress(quiet: parsed.options.quiet)
+            job.progress = { progress.update("dedup lines: \($0)") }
+            let stats = try job.run()
+            progress.clear()
+            try finishStatistics([stats], options: parsed.options)
+            if !parsed.options.quiet {
+                for (documents, line) in job.mostRepeated.prefix(10) { printError("\(String(documents).leftPad(8))  \(line.prefix(100))") }
+            }
         }
     }
 }
