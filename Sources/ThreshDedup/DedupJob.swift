@@ -141,8 +141,10 @@ public struct DedupInput: Sendable {
 /// 5. filter: kept documents (with `attrs.dup_cluster`, `attrs.dup_size`), the removal list, clusters, stats.
 ///
 /// Survivor rule: reference (index) documents first, then the highest `attrs.quality`, then the lowest
-/// (source, id). Memory: per document a few bytes (union-find parent, quality, flags) plus its (source, id), and
-/// one run buffer of `runRecords` records; everything else is on disk.
+/// (source, id). Memory: about 50 bytes per document at most (quality, flags, source number, the shingle-set
+/// offset, and in phases 4 and 5 five `Int32` arrays for union-find, roots, sizes, survivors and clusters) and one
+/// run buffer of `runRecords` 16-byte records (64 MB by default); the (source, id) keys, shingle sets and runs are
+/// on disk, keys and sets read back through memory maps whose pages the kernel can drop.
 public final class DedupJob {
     public let inputs: [DedupInput]
     public let output: String
@@ -153,14 +155,31 @@ public final class DedupJob {
     public private(set) var statistics = DedupStatistics()
 
     private var work: String { output + "/work" }
+    /// The layout of the files in `work/`; a run left by a build that wrote another layout starts afresh.
+    private static let workFormat = "dedup-work-2"
+
     private var hashes: Int { options.bands * options.rows }
 
     // Per document (filled in phase 1, reloaded from work/meta.jsonl on restart).
-    private var keys: [String] = []
-    private var sources: [String] = []
+    private var documentCount = 0
+    /// Each document's source, as a number into `sourceNames` (sources are few: datasets or input files).
+    private var sourceNumber: [UInt32] = []
+    private var sourceNames: [String] = []
+    private var sourceNumbers: [String: UInt32] = [:]
     private var quality: [Float] = []
     private var isIndex: [Bool] = []
-    private var hasShingles: [Bool] = []
+    /// The (source, id) keys, read from `work/keys.bin` after phase 1.
+    private var keys: KeyStore!
+
+    private func sources(_ d: Int) -> String { sourceNames[Int(sourceNumber[d])] }
+
+    private func appendSource(_ source: String) {
+        if let n = sourceNumbers[source] { sourceNumber.append(n); return }
+        let n = UInt32(sourceNames.count)
+        sourceNames.append(source)
+        sourceNumbers[source] = n
+        sourceNumber.append(n)
+    }
 
     public init(inputs: [DedupInput], output: String, options: DedupOptions) {
         // Reference corpora come first, so their documents have the lowest numbers.
@@ -185,7 +204,7 @@ public final class DedupJob {
 
     /// What the outputs depend on: the options and every input's path and contents (size and modification time).
     public func fingerprint() throws -> String {
-        try Fingerprint.of(parts: [String(reflecting: options)] + inputs.flatMap { [$0.path, $0.isIndex ? "index" : "input", try Paths.identity(of: $0.path)] })
+        try Fingerprint.of(parts: [Self.workFormat, String(reflecting: options)] + inputs.flatMap { [$0.path, $0.isIndex ? "index" : "input", try Paths.identity(of: $0.path)] })
     }
 
     public func run() throws {
@@ -206,14 +225,15 @@ public final class DedupJob {
         }
         try Paths.makeDirectories(output + "/kept")
         try phase("signatures") { try signatures() }
-        if keys.isEmpty { try loadMeta() }
+        if sourceNumber.isEmpty { try loadMeta() }
+        keys = try KeyStore(directory: work)
         try phase("candidates") { try candidates() }
         try phase("verify") { try verify() }
-        var survivor: [Int32] = []
-        var clusterOf: [Int32] = []
-        try phase("clusters") { (clusterOf, survivor) = try clusters() }
-        if clusterOf.isEmpty { (clusterOf, survivor) = try clusters() }
-        try phase("filter") { try filter(clusterOf: clusterOf, survivor: survivor) }
+        var found: Clusters?
+        try phase("clusters") { found = try clusters() }
+        // The clusters phase only counts; its arrays are rebuilt (from verified.bin) when it was done earlier.
+        let grouped = try found ?? clusters()
+        try phase("filter") { try filter(grouped) }
     }
 
     /// Runs a phase unless its marker says it is done. The marker holds the counters the phase made (candidate and
@@ -257,6 +277,9 @@ public final class DedupJob {
         let sets = try OutputFile(path: work + "/sets.bin", compression: .none)
         let index = try OutputFile(path: work + "/sets.idx", compression: .none)
         let meta = try DocumentWriter(path: work + "/meta.jsonl")
+        let keyBytes = try OutputFile(path: work + "/keys.bin", compression: .none)
+        let keyIndex = try OutputFile(path: work + "/keys.idx", compression: .none)
+        var keyOffset: UInt64 = 0
         var runs = RunWriter(directory: work, prefix: "band", partitions: options.bands, limit: options.runRecords)
         let spark: SparkMinHash?
         let family64: MinHash64?
@@ -277,12 +300,14 @@ public final class DedupJob {
                 // Stored sorted and distinct, so verification reads each set in place.
                 Shingler.sortAndUniqueIfNeeded(&shingles)
                 let source = doc.source ?? input.path
-                keys.append(source + "\u{0}" + doc.id)
-                sources.append(source)
+                let key = Array((source + "\u{0}" + doc.id).utf8)
+                try keyIndex.write(withUnsafeBytes(of: keyOffset.littleEndian) { Array($0) })
+                try keyBytes.write(key)
+                keyOffset += UInt64(key.count)
+                appendSource(source)
                 let q = Float(doc.attrs["quality"]?.doubleValue ?? 0)
                 quality.append(q)
                 isIndex.append(input.isIndex)
-                hasShingles.append(!shingles.isEmpty)
                 try meta.write(Document(fields: ["s": .string(source), "i": .string(doc.id), "q": .double(Double(q)), "x": .bool(input.isIndex)]))
                 try index.write(withUnsafeBytes(of: offset.littleEndian) { Array($0) })
                 try shingles.withUnsafeBytes { try sets.write($0) }
@@ -306,24 +331,26 @@ public final class DedupJob {
             }
         }
         try index.write(withUnsafeBytes(of: offset.littleEndian) { Array($0) })
+        try keyIndex.write(withUnsafeBytes(of: keyOffset.littleEndian) { Array($0) })
+        try keyBytes.close()
+        try keyIndex.close()
         try sets.close()
         try index.close()
         try meta.close()
         try runs.finish()
         statistics.documents = Int(document)
+        documentCount = Int(document)
     }
 
     private func loadMeta() throws {
         let reader = try DocumentReader(path: work + "/meta.jsonl")
         while let d = try reader.next() {
-            let source = d.fields["s"]?.stringValue ?? ""
-            keys.append(source + "\u{0}" + (d.fields["i"]?.stringValue ?? ""))
-            sources.append(source)
+            appendSource(d.fields["s"]?.stringValue ?? "")
             quality.append(Float(d.fields["q"]?.doubleValue ?? 0))
             isIndex.append(d.fields["x"] == .bool(true))
-            hasShingles.append(true)
         }
-        statistics.documents = keys.count
+        documentCount = sourceNumber.count
+        statistics.documents = documentCount
     }
 
     // MARK: Phase 2: candidates
@@ -393,7 +420,7 @@ public final class DedupJob {
                 withUnsafeBytes(of: Float(similarity).bitPattern.littleEndian) { record += $0 }
                 try out.write(record)
                 try pairsOut?.write(JSONWriter.string(.object(["a": .string(keyID(a)), "b": .string(keyID(b)),
-                                                               "source_a": .string(sources[a]), "source_b": .string(sources[b]),
+                                                               "source_a": .string(sources(a)), "source_b": .string(sources(b)),
                                                                "jaccard": .double(similarity)])) + "\n")
             }
             count += 1
@@ -404,16 +431,22 @@ public final class DedupJob {
     }
 
     private func keyID(_ d: Int) -> String {
-        let k = keys[d]
-        guard let z = k.firstIndex(of: "\u{0}") else { return k }
-        return String(k[k.index(after: z)...])
+        keys.id(d)
     }
 
     // MARK: Phase 4: clusters
 
-    /// Union-find over document numbers; returns each document's cluster (its root) and each root's survivor.
-    private func clusters() throws -> ([Int32], [Int32]) {
-        let n = keys.count
+    /// Each document's cluster (its root, or -1 outside every cluster), and per root the cluster's size and
+    /// survivor.
+    struct Clusters {
+        var clusterOf: [Int32]
+        var size: [Int32]
+        var survivor: [Int32]
+    }
+
+    /// Union-find over document numbers.
+    private func clusters() throws -> Clusters {
+        let n = documentCount
         var parent = (0..<n).map { Int32($0) }
         func find(_ x: Int32) -> Int32 {
             var x = x
@@ -452,7 +485,7 @@ public final class DedupJob {
         func better(_ x: Int, _ y: Int) -> Bool {
             if isIndex[x] != isIndex[y] { return isIndex[x] }
             if quality[x] != quality[y] { return quality[x] > quality[y] }
-            return Array(keys[x].utf8).lexicographicallyPrecedes(Array(keys[y].utf8))
+            return keys.precedes(x, y)
         }
         for d in 0..<n where size[Int(root[d])] > 1 {
             let r = Int(root[d])
@@ -462,18 +495,21 @@ public final class DedupJob {
             statistics.clusters += 1
             statistics.clusterSizes[Int(size[r]), default: 0] += 1
         }
-        return (root.enumerated().map { size[Int($0.element)] > 1 ? $0.element : -1 }, survivor)
+        for d in 0..<n where size[Int(root[d])] <= 1 { root[d] = -1 }
+        return Clusters(clusterOf: root, size: size, survivor: survivor)
     }
 
     // MARK: Phase 5: filter
 
-    private func filter(clusterOf: [Int32], survivor: [Int32]) throws {
+    private func filter(_ found: Clusters) throws {
+        let clusterOf = found.clusterOf, survivor = found.survivor
         let sets = try SetStore(directory: work)
         let removed = try DocumentWriter(path: output + "/removed.jsonl")
-        var clusterSize: [Int32: Int] = [:]
-        for c in clusterOf where c >= 0 { clusterSize[c, default: 0] += 1 }
+        // The clusters' roots, largest first (then by number).
+        let roots = found.size.indices.filter { found.size[$0] > 1 && clusterOf[$0] == Int32($0) }
+            .sorted { (found.size[$0], -$0) > (found.size[$1], -$1) }
         // Members of the largest clusters, with snippets, for 'dedup stats'.
-        let largest = Set(clusterSize.sorted { ($0.value, -$0.key) > ($1.value, -$1.key) }.prefix(20).map(\.key))
+        let largest = Set(roots.prefix(20).map { Int32($0) })
         var members: [Int32: [JSONValue]] = [:]
         var document = 0
         let keptPaths = keptPaths
@@ -485,14 +521,14 @@ public final class DedupJob {
             // has read and validated every line already.
             while let parsed = try reader.nextLine({ line -> Document? in
                 if clusterOf[document] >= 0 { return try reader.parse(line) }
-                statistics.perSource[sources[document], default: (0, 0)].documents += 1
+                statistics.perSource[sources(document), default: (0, 0)].documents += 1
                 try kept?.write(line: line)
                 document += 1
                 return nil
             }) {
                 guard var doc = parsed else { continue }
                 defer { document += 1 }
-                let source = sources[document]
+                let source = sources(document)
                 statistics.perSource[source, default: (0, 0)].documents += 1
                 let cluster = clusterOf[document]
                 var isRemoved = false
@@ -502,7 +538,7 @@ public final class DedupJob {
                     isRemoved = s != document && !isIndex[document]
                     var attrs = doc.attrs
                     attrs["dup_cluster"] = .int(Int(cluster))
-                    attrs["dup_size"] = .int(clusterSize[cluster] ?? 1)
+                    attrs["dup_size"] = .int(Int(found.size[Int(cluster)]))
                     doc.attrs = attrs
                     if largest.contains(cluster) {
                         members[cluster, default: []].append(.object(["id": .string(doc.id), "source": .string(source),
@@ -512,7 +548,7 @@ public final class DedupJob {
                     if isRemoved {
                         let j = try sets.jaccard(document, s)
                         try removed.write(Document(fields: ["id": .string(doc.id), "source": .string(source), "cluster": .int(Int(cluster)),
-                                                            "survivor": .string(keyID(s)), "survivor_source": .string(sources[s]),
+                                                            "survivor": .string(keyID(s)), "survivor_source": .string(sources(s)),
                                                             "jaccard": .double(j)]))
                         statistics.removed += 1
                         statistics.removedTextBytes += Int64(doc.text.utf8.count)
@@ -525,9 +561,10 @@ public final class DedupJob {
         }
         try removed.close()
         let clustersOut = try DocumentWriter(path: output + "/clusters.jsonl")
-        for (cluster, size) in clusterSize.sorted(by: { ($0.value, -$0.key) > ($1.value, -$1.key) }) {
-            var o: JSONObject = ["cluster": .int(Int(cluster)), "size": .int(size),
-                                 "survivor": .string(keyID(Int(survivor[Int(cluster)]))), "survivor_source": .string(sources[Int(survivor[Int(cluster)])])]
+        for root in roots {
+            let cluster = Int32(root)
+            var o: JSONObject = ["cluster": .int(root), "size": .int(Int(found.size[root])),
+                                 "survivor": .string(keyID(Int(survivor[Int(cluster)]))), "survivor_source": .string(sources(Int(survivor[Int(cluster)])))]
             if let m = members[cluster] { o["members"] = .array(m) }
             try clustersOut.write(Document(fields: o))
         }
@@ -540,6 +577,67 @@ public final class DedupJob {
         o["rows"] = .int(options.rows)
         try stats.write(JSONWriter.string(.object(o)) + "\n")
         try stats.close()
+    }
+}
+
+/// A file mapped read-only into memory (pages belong to the file, so the kernel can drop them under pressure).
+final class MappedFile {
+    let base: UnsafeRawPointer?
+    let count: Int
+
+    init(path: String) throws {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw ThreshError(.io, "cannot open: \(errnoString())", file: path) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw ThreshError(.io, "cannot stat: \(errnoString())", file: path) }
+        count = Int(info.st_size)
+        if count > 0 {
+            let mapped = mmap(nil, count, PROT_READ, MAP_PRIVATE, fd, 0)
+            guard let mapped, mapped != MAP_FAILED else { throw ThreshError(.io, "cannot map: \(errnoString())", file: path) }
+            base = UnsafeRawPointer(mapped)
+        } else {
+            base = nil
+        }
+    }
+
+    deinit { if let base { munmap(UnsafeMutableRawPointer(mutating: base), count) } }
+
+    /// The little-endian UInt64 at `index` (of the file read as an array of them), nil outside the file.
+    func uint64(at index: Int) -> UInt64? {
+        guard let base, index >= 0, (index + 1) * 8 <= count else { return nil }
+        return UInt64(littleEndian: base.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self))
+    }
+}
+
+/// Each document's key (its source, a NUL, its id) by document number, from the phase-1 files `keys.bin` (the
+/// keys' bytes end to end) and `keys.idx` (n + 1 offsets), both mapped: no key is held in memory.
+final class KeyStore {
+    private let bytes: MappedFile
+    private let offsets: MappedFile
+
+    init(directory: String) throws {
+        bytes = try MappedFile(path: directory + "/keys.bin")
+        offsets = try MappedFile(path: directory + "/keys.idx")
+    }
+
+    private func withKey<R>(_ d: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        guard let start = offsets.uint64(at: d), let end = offsets.uint64(at: d + 1), start <= end, end <= UInt64(bytes.count),
+              let base = bytes.base else { return body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        return body(UnsafeRawBufferPointer(start: base + Int(start), count: Int(end - start)))
+    }
+
+    /// The document's id (the key after its NUL).
+    func id(_ d: Int) -> String {
+        withKey(d) { key in
+            guard let nul = key.firstIndex(of: 0) else { return String(decoding: key, as: UTF8.self) }
+            return String(decoding: UnsafeRawBufferPointer(rebasing: key[(nul + 1)...]), as: UTF8.self)
+        }
+    }
+
+    /// Whether document x's key comes before document y's, byte by byte.
+    func precedes(_ x: Int, _ y: Int) -> Bool {
+        withKey(x) { a in withKey(y) { b in a.lexicographicallyPrecedes(b) } }
     }
 }
 

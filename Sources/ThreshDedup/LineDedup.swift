@@ -52,6 +52,12 @@ public final class LineDedupJob {
         self.options = options
     }
 
+    /// Where each input's kept documents go: `kept/` and the input's path below the inputs' common folder, so
+    /// inputs with one file name never collide.
+    public var keptPaths: [String] {
+        Paths.distinctRelativeNames(inputs).map { output + "/kept/" + $0 }
+    }
+
     /// CCNet's `normalize_line`: lower-cased, accents stripped, digits made 0, punctuation removed, blanks collapsed.
     static func normalized(_ line: Substring) -> [UInt8] {
         var out: [UInt8] = []
@@ -83,7 +89,13 @@ public final class LineDedupJob {
     @discardableResult
     public func run() throws -> StageStatistics {
         let started = monotonicSeconds()
+        var seenInputs = Set<String>()
+        for input in inputs where !seenInputs.insert(Paths.absolute(input)).inserted {
+            throw ThreshError(.usage, "dedup lines: the input is given twice", file: input)
+        }
         let work = output + "/work"
+        // Runs left by an interrupted run are not reused: the counting starts afresh.
+        try Paths.removeTree(work)
         try Paths.makeDirectories(work)
         // Pass 1: (line hash, document) once per document, sorted on disk.
         var runs = RunWriter(directory: work, prefix: "lines", partitions: 1, limit: options.runRecords)
@@ -126,9 +138,7 @@ public final class LineDedupJob {
         statistics.count("repeated-lines", repeated.count)
         // Pass 2: every document without its repeated lines, into kept/ under each input's path below the inputs'
         // common folder (inputs with one file name never collide).
-        let names = Paths.distinctRelativeNames(inputs)
-        for (input, name) in zip(inputs, names) {
-            let target = output + "/kept/" + name
+        for (input, target) in zip(inputs, keptPaths) {
             try Paths.makeDirectories(Paths.directory(of: target))
             let reader = try DocumentReader(path: input)
             let writer = try DocumentWriter(path: target)
@@ -173,6 +183,7 @@ public final class LineDedupJob {
         let file = try OutputFile(path: output + "/lines-report.json", compression: .none)
         try file.write(JSONWriter.string(.object(report)) + "\n")
         try file.close()
+        try Paths.removeTree(work)
         return statistics
     }
 }

@@ -91,6 +91,8 @@ public struct StageType: Sendable {
                        help: "also remove documents of crawl datasets that duplicate documents of the reference datasets"),
         ]), summary: "near-duplicate removal within each dataset (MinHashLSH, verified)",
                   validate: { _ = try DedupOptions($0) }),
+        StageType(name: "dedup-lines", kind: .barrier, schema: LineDedupOptions.schema,
+                  summary: "remove lines repeated in at least min-count documents of each dataset (CCNet's paragraph dedup)"),
         StageType(name: "shard", kind: .barrier, schema: MixPlan.schema.adding([
             OptionSpec("vocabulary", .text, help: "the GPT-2 vocabulary (default: found as 'thresh tokenize' finds it)"),
         ]), summary: "GPT-2 tokens, token-weighted mixing with epochs, packed training shards",

@@ -56,6 +56,15 @@ public struct DedupWork: Sendable {
     let statsPath: String
 }
 
+/// The line-dedup step's work for one dataset.
+public struct LineDedupWork: Sendable {
+    let dataset: Dataset
+    let inputs: [String]
+    let output: String
+    let options: LineDedupOptions
+    let statsPath: String
+}
+
 /// The shard step's work.
 public struct ShardWork: Sendable {
     let plan: MixPlan
@@ -71,6 +80,7 @@ public struct PlanStep: Sendable {
         case segment([SegmentTask])
         case train(TrainingWork)
         case dedup([DedupWork])
+        case lines([LineDedupWork])
         case shard(ShardWork)
     }
 
@@ -195,6 +205,21 @@ public struct RunPlan: Sendable {
                         jobs.append(DedupWork(dataset: d, inputs: inputs, output: output, options: options, statsPath: output + "/stats.json"))
                     }
                     steps.append(PlanStep(number: number, name: name, work: .dedup(jobs)))
+                case "dedup-lines":
+                    let options = LineDedupOptions(first.options)
+                    var jobs: [LineDedupWork] = []
+                    for d in first.datasets.map(pipeline.dataset) {
+                        let inputs = files[d.name] ?? []
+                        let fingerprint = Fingerprint.of(parts: ["dedup-lines", d.name, first.options.fingerprint] + inputs.map(\.fingerprint))
+                        let output = "\(directory)/\(d.name).\(fingerprint)"
+                        let kept = LineDedupJob(inputs: inputs.map(\.path), output: output, options: options).keptPaths
+                        files[d.name] = zip(inputs, kept).enumerated().map { n, pair in
+                            FileRef(path: pair.1, fingerprint: Fingerprint.of(parts: [fingerprint, "kept", String(n)]), stem: pair.0.stem)
+                        }
+                        jobs.append(LineDedupWork(dataset: d, inputs: inputs.map(\.path), output: output, options: options,
+                                                  statsPath: output + "/stats.json"))
+                    }
+                    steps.append(PlanStep(number: number, name: name, work: .lines(jobs)))
                 default: // shard (the checks put it last)
                     var plan = MixPlan(sources: [], budgetTokens: 1)
                     plan.apply(first.options)
@@ -271,6 +296,9 @@ public struct RunPlan: Sendable {
         case .dedup(let jobs):
             let done = jobs.filter { Paths.exists($0.statsPath) && Paths.exists($0.output + "/work/filter.done") }.count
             return (done == jobs.count ? 1 : 0, 1, done == jobs.count ? "reused" : "\(jobs.count - done) of \(jobs.count) datasets to do")
+        case .lines(let jobs):
+            let done = jobs.filter { Paths.exists($0.statsPath) }.count
+            return (done == jobs.count ? 1 : 0, 1, done == jobs.count ? "reused" : "\(jobs.count - done) of \(jobs.count) datasets to do")
         case .shard(let s):
             let done = Paths.exists(s.statsPath) && RunPlan.manifestFingerprint(s.output) == s.fingerprint
             return (done ? 1 : 0, 1, done ? "reused" : (Paths.exists(s.output + "/manifest.json") ? "to do (options or inputs changed)" : "to do"))
@@ -314,6 +342,8 @@ public struct RunPlan: Sendable {
                     let index = j.inputs.filter(\.isIndex).count
                     lines.append("  [\(j.dataset.name)] \(j.inputs.count - index) files" + (index > 0 ? " against \(index) reference files" : "") + " → \(j.output)")
                 }
+            case .lines(let jobs):
+                for j in jobs { lines.append("  [\(j.dataset.name)] \(j.inputs.count) files → \(j.output)") }
             case .shard(let s):
                 lines.append("  " + s.plan.sources.map { "\($0.name) \(OptionValue.real($0.weight))" }.joined(separator: ", ") + " → \(s.output)")
             }

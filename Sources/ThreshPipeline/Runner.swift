@@ -125,6 +125,8 @@ public final class PipelineRunner: @unchecked Sendable {
             try runTraining(step, work)
         case .dedup(let jobs):
             try runDedup(step, jobs)
+        case .lines(let jobs):
+            try runLineDedup(step, jobs)
         case .shard(let work):
             try runShard(step, work)
         }
@@ -270,6 +272,18 @@ public final class PipelineRunner: @unchecked Sendable {
         }
     }
 
+    // MARK: Line dedup
+
+    private func runLineDedup(_ step: PlanStep, _ jobs: [LineDedupWork]) throws {
+        let todo = jobs.filter { !Paths.exists($0.statsPath) }
+        try parallel(todo.count) { [self] i in
+            let job = LineDedupJob(inputs: todo[i].inputs, output: todo[i].output, options: todo[i].options)
+            job.progress = { [self] message in note(step, "\(todo[i].dataset.name): \(message)") }
+            // The statistics are written last: their presence says the kept files are whole.
+            try writeStatistics([try job.run()], to: todo[i].statsPath)
+        }
+    }
+
     // MARK: Shards
 
     private func runShard(_ step: PlanStep, _ work: ShardWork) throws {
@@ -317,6 +331,10 @@ public final class PipelineRunner: @unchecked Sendable {
                     for row in s { add(rowName("dedup", in: step), row) }
                 }
                 reportJob = jobs.first { $0.dataset.role == .crawl } ?? jobs.first
+            case .lines(let jobs):
+                for j in jobs {
+                    for s in try readStatistics(j.statsPath) { add(rowName("dedup-lines", in: step), s) }
+                }
             case .shard(let w):
                 for s in try readStatistics(w.statsPath) { add(rowName(s.stage, in: step), s) }
                 shardDirectory = w.output

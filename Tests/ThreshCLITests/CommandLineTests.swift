@@ -116,6 +116,62 @@ import ThreshCore
         #expect(decontaminate["documents_in"]?.intValue == langOut)
     }
 
+    /// Exact dedup and line dedup as pipeline stages over JSONL inputs: the copies go, the repeated line goes,
+    /// every document is accounted for, and a second run reuses both steps.
+    @Test func exactAndLineDedupStagesRunInAPipeline() throws {
+        let dir = makeTemporaryDirectory()
+        try Paths.makeDirectories(dir + "/a")
+        try Paths.makeDirectories(dir + "/b")
+        // Two inputs with one file name; document 3 copies document 0 (case and blanks aside); every document
+        // carries the same footer line, and document 4 holds nothing else.
+        let footer = "Copyright 2024 Example Sites. All rights reserved."
+        func line(_ id: String, _ text: String) -> String {
+            "{\"id\":\"\(id)\",\"text\":\"\(text)\\n\(footer)\"}\n"
+        }
+        try writeFile(dir + "/a/part.jsonl", Array((line("0", "The first page talks about rivers.") + line("1", "The second page is about stones.")
+            + line("2", "A third page on gardens.")).utf8))
+        try writeFile(dir + "/b/part.jsonl", Array((line("3", "THE FIRST   PAGE TALKS ABOUT RIVERS.") + "{\"id\":\"4\",\"text\":\"\(footer)\"}\n").utf8))
+        try writeFile(dir + "/p.toml", Array("""
+            output = "out"
+            [[dataset]]
+            name = "web"
+            path = ["a/*.jsonl", "b/*.jsonl"]
+            [[stage]]
+            use = "dedup"
+            preset = "exact"
+            [[stage]]
+            use = "dedup-lines"
+            min-count = 3
+            """.utf8))
+        var run = try thresh(["run", dir + "/p.toml", "-q"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let stats = try #require(try JSONParser.parse(String(decoding: readFile(dir + "/out/stats.json"), as: UTF8.self)).objectValue)
+        let rows = Dictionary((stats["stages"]?.arrayValue ?? []).compactMap { $0.objectValue }.map { ($0["stage"]?.stringValue ?? "", $0) }, uniquingKeysWith: { a, _ in a })
+        let dedup = try #require(rows["dedup"]), lines = try #require(rows["dedup lines"])
+        #expect(dedup["documents_in"]?.intValue == 5 && dedup["documents_out"]?.intValue == 4)
+        #expect(lines["documents_in"]?.intValue == 4 && lines["documents_out"]?.intValue == 3)
+        #expect(lines["dropped"]?.objectValue?["empty-after-lines"]?.intValue == 1)
+        // The kept documents, without the footer.
+        let kept = try keptTexts(dir + "/out/work")
+        #expect(kept.sorted() == ["A third page on gardens.", "The first page talks about rivers.", "The second page is about stones."])
+        run = try thresh(["run", dir + "/p.toml", "--dry-run"])
+        #expect(run.status == 0 && run.stdout.contains("dedup-lines: reused") && run.stdout.contains("dedup: reused"), "\(run.stdout)")
+    }
+
+    /// The texts of the documents in the line-dedup step's kept files below `work`.
+    func keptTexts(_ work: String) throws -> [String] {
+        var texts: [String] = []
+        for step in try listDirectory(work) where step.hasSuffix("dedup-lines") {
+            for job in try listDirectory(work + "/" + step) {
+                for folder in ["a", "b"] where Paths.exists("\(work)/\(step)/\(job)/kept/\(folder)/part.jsonl") {
+                    let reader = try DocumentReader(path: "\(work)/\(step)/\(job)/kept/\(folder)/part.jsonl")
+                    while let d = try reader.next() { texts.append(d.text) }
+                }
+            }
+        }
+        return texts
+    }
+
     @Test func samplesAreRegeneratedByteForByte() throws {
         let dir = makeTemporaryDirectory()
         let run = try thresh(["samples", "-o", dir])
