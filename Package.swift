@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "ThreshDedup", targets: ["ThreshDedup"]),
         .library(name: "ThreshShards", targets: ["ThreshShards"]),
         .library(name: "ThreshFastText", targets: ["ThreshFastText"]),
+        .library(name: "ThreshFilters", targets: ["ThreshFilters"]),
         .library(name: "ThreshPipeline", targets: ["ThreshPipeline"]),
     ],
     dependencies: [
@@ -85,14 +86,17 @@ let package = Package(
         .target(name: "ThreshDedup", dependencies: ["ThreshCore", "ThreshIO", "ThreshQuality", "CThreshKernels"]),
         .target(name: "ThreshShards", dependencies: ["ThreshCore", "ThreshIO"]),
         .target(name: "ThreshFastText", dependencies: ["ThreshCore", "ThreshIO"]),
+        // Heuristic filters (Gopher, C4, FineWeb, URL) as datatrove decides them, with a port of spaCy's English
+        // tokenizer; --keep expressions.
+        .target(name: "ThreshFilters", dependencies: ["ThreshCore", "ThreshIO"]),
         .target(name: "ThreshPipeline", dependencies: [
-            "ThreshCore", "ThreshIO", "ThreshWARC", "ThreshExtract", "ThreshQuality", "ThreshDedup", "ThreshShards", "ThreshFastText",
+            "ThreshCore", "ThreshIO", "ThreshWARC", "ThreshExtract", "ThreshQuality", "ThreshDedup", "ThreshShards", "ThreshFastText", "ThreshFilters",
             .product(name: "Subprocess", package: "swift-subprocess"),
         ]),
         .executableTarget(
             name: "thresh",
             dependencies: [
-                "ThreshCore", "ThreshIO", "ThreshWARC", "ThreshExtract", "ThreshQuality", "ThreshDedup", "ThreshShards", "ThreshFastText", "ThreshPipeline",
+                "ThreshCore", "ThreshIO", "ThreshWARC", "ThreshExtract", "ThreshQuality", "ThreshDedup", "ThreshShards", "ThreshFastText", "ThreshFilters", "ThreshPipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -106,6 +110,7 @@ let package = Package(
         .testTarget(name: "ThreshDedupTests", dependencies: ["ThreshCore", "ThreshIO", "ThreshQuality", "ThreshDedup", "ThreshShards", "ThreshPipeline", "ThreshTestSupport"]),
         .testTarget(name: "ThreshShardsTests", dependencies: ["ThreshCore", "ThreshIO", "ThreshShards", "ThreshTestSupport"]),
         .testTarget(name: "ThreshFastTextTests", dependencies: ["ThreshCore", "ThreshIO", "ThreshFastText", "ThreshTestSupport"]),
+        .testTarget(name: "ThreshFiltersTests", dependencies: ["ThreshCore", "ThreshIO", "ThreshFilters", "ThreshTestSupport"]),
         .testTarget(name: "ThreshCLITests", dependencies: ["ThreshCore", "ThreshIO", "ThreshTestSupport"]),
         .testTarget(name: "ThreshPipelineTests", dependencies: ["ThreshCore", "ThreshIO", "ThreshDedup", "ThreshPipeline", "ThreshTestSupport"]),
     ]

@@ -9,6 +9,7 @@ import ThreshQuality
 import ThreshDedup
 import ThreshShards
 import ThreshFastText
+import ThreshFilters
 
 /// How a stage composes with the others in a run.
 public enum StageKind: Sendable {
@@ -65,6 +66,17 @@ public struct StageType: Sendable {
                       let options = ClassifyOptions(context.options)
                       return ClassifyStage(model: try context.runner.fastTextModel(options.model), options: options)
                   }),
+        StageType(name: "filter", kind: .perDocument, schema: FilterOptions.schema,
+                  summary: "Gopher, C4, FineWeb and URL rules (datatrove's decisions); annotate keeps all with attrs.drop_reason",
+                  validate: { try FilterOptions.validate($0) },
+                  make: { context in
+                      let options = try FilterOptions(context.options)
+                      return FilterStage(rules: try context.runner.filterRules(options), options: options)
+                  }),
+        StageType(name: "keep", kind: .perDocument, schema: KeepStage.schema,
+                  summary: "keep documents for which an expression over their fields is true",
+                  validate: { _ = try KeepExpression($0.string("expr")) },
+                  make: { KeepStage(expression: try KeepExpression($0.options.string("expr"))) }),
         StageType(name: "decontaminate", kind: .perDocument, schema: DecontaminationOptions.schema,
                   summary: "remove benchmark 13-grams with 200 characters either side (GPT-3's rule, janitor.py)",
                   make: { context in

@@ -1,5 +1,6 @@
 import ThreshCore
 import ThreshIO
+import ThreshFilters
 import ThreshQuality
 import ThreshDedup
 import ThreshShards
@@ -155,6 +156,17 @@ public struct RunPlan: Sendable {
                                 // The benchmarks' contents decide the output: an edited benchmark file is a changed step.
                                 for file in s.options.list("benchmarks") {
                                     parts.append("benchmark:" + Paths.absolute(file) + ":" + (try Paths.identity(of: file)))
+                                }
+                            }
+                            if s.name == "filter" {
+                                // The url rule's lists and suffix list decide the output: an edited file is a changed step.
+                                for file in try FilterOptions(s.options).inputFiles {
+                                    parts.append("list:" + Paths.absolute(file) + ":" + (try Paths.identity(of: file)))
+                                }
+                                for dir in s.options.list("blocklist") where s.options.list("rules").contains("url") {
+                                    for file in try blocklistFiles(dir) {
+                                        parts.append("blocklist:" + Paths.absolute(file) + ":" + (try Paths.identity(of: file)))
+                                    }
                                 }
                             }
                             if s.name == "lang" || s.name == "classify" {
@@ -350,4 +362,18 @@ public struct RunPlan: Sendable {
         }
         return lines
     }
+}
+
+/// The files of a UT1-layout blocklist folder (DIR/domains and urls, or DIR/CATEGORY/domains and urls), for the
+/// fingerprint of a filter step.
+func blocklistFiles(_ directory: String) throws -> [String] {
+    var files: [String] = []
+    for name in ["domains", "urls"] where Paths.exists(directory + "/" + name) { files.append(directory + "/" + name) }
+    if !files.isEmpty { return files }
+    for category in try listDirectory(directory) where Paths.isDirectory(directory + "/" + category) {
+        for name in ["domains", "urls"] where Paths.exists(directory + "/" + category + "/" + name) {
+            files.append(directory + "/" + category + "/" + name)
+        }
+    }
+    return files
 }

@@ -11,6 +11,7 @@ import ThreshQuality
 import ThreshDedup
 import ThreshShards
 import ThreshFastText
+import ThreshFilters
 
 /// What the runner tells its caller as it goes (the command line draws bars from it).
 public struct RunProgress: Sendable {
@@ -168,6 +169,19 @@ public final class PipelineRunner: @unchecked Sendable {
             let index = try ContaminationIndex(files: options.benchmarks, n: options.ngram)
             loaded[key] = index
             return index
+        }
+    }
+
+    /// Filter rules (their lists and the suffix list read), built once per process per option set.
+    private let loadedFilters = Mutex<[String: FilterRules]>([:])
+
+    func filterRules(_ options: FilterOptions) throws -> FilterRules {
+        let key = options.values.fingerprint
+        return try loadedFilters.withLock { loaded in
+            if let rules = loaded[key] { return rules }
+            let rules = try FilterRules(options)
+            loaded[key] = rules
+            return rules
         }
     }
 

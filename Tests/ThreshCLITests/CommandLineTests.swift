@@ -158,6 +158,61 @@ import ThreshCore
         #expect(run.status == 0 && run.stdout.contains("dedup-lines: reused") && run.stdout.contains("dedup: reused"), "\(run.stdout)")
     }
 
+    /// `thresh filter`: a malformed --keep names the column, an unknown rule is a usage error, and the filter and
+    /// keep stages account for every document in a pipeline; an edited blocklist makes the filter step run again.
+    @Test func filterCommandAndStages() throws {
+        var run = try thresh(["filter", "-", "--keep", "attrs.lang == "], stdin: "")
+        #expect(run.status == 2 && run.stderr.contains("column 15"), "\(run.stderr)")
+        run = try thresh(["filter", "-", "--rules", "gopher-qualty"], stdin: "")
+        #expect(run.status == 2 && run.stderr.contains("gopher-quality"), "\(run.stderr)")
+        let sentence = "The river ran past the old mill and the children watched it with their parents for a while."
+        let long = (0..<8).map { "\(sentence) Line \($0) of it." }.joined(separator: "\\n")
+        run = try thresh(["filter", "-", "--rules", "gopher-quality", "--keep", "len(text) > 1000", "-q", "--stats", "/dev/stderr"],
+                         stdin: "{\"id\":\"a\",\"text\":\"Too short.\"}\n{\"id\":\"b\",\"text\":\"\(long)\"}\n{\"id\":\"c\",\"text\":null}\n")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.isEmpty) // b passes the rule but is under 1,000 characters
+        #expect(run.stderr.contains("\"gopher-quality:gopher_short_doc\": 1") || run.stderr.contains("\"gopher-quality:gopher_short_doc\":1"), "\(run.stderr)")
+
+        let dir = makeTemporaryDirectory()
+        try Paths.makeDirectories(dir + "/in")
+        try Paths.makeDirectories(dir + "/lists/adult")
+        try writeFile(dir + "/lists/adult/domains", Array("blocked-site.com\n".utf8))
+        try writeFile(dir + "/in/part.jsonl", Array(("{\"id\":\"1\",\"text\":\"Too short.\",\"url\":\"https://fine.example-site.org/a\"}\n"
+            + "{\"id\":\"2\",\"text\":\"\(long)\",\"url\":\"https://www.blocked-site.com/b\"}\n"
+            + "{\"id\":\"3\",\"text\":\"\(long)\",\"url\":\"https://fine.example-site.org/c\"}\n"
+            + "{\"id\":\"4\",\"text\":\"\(long) Extra.\",\"url\":\"https://fine.example-site.org/d\"}\n").utf8))
+        try writeFile(dir + "/p.toml", Array("""
+            output = "out"
+            [[dataset]]
+            name = "web"
+            path = "in/*.jsonl"
+            format = "jsonl"
+            [[stage]]
+            use = "filter"
+            rules = ["url", "gopher-quality"]
+            blocklist = ["\(dir)/lists"]
+            [[stage]]
+            use = "keep"
+            expr = 'url != "https://fine.example-site.org/d"'
+            """.utf8))
+        run = try thresh(["run", dir + "/p.toml", "-q"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let stats = try #require(try JSONParser.parse(String(decoding: readFile(dir + "/out/stats.json"), as: UTF8.self)).objectValue)
+        let rows = Dictionary((stats["stages"]?.arrayValue ?? []).compactMap { $0.objectValue }.map { ($0["stage"]?.stringValue ?? "", $0) }, uniquingKeysWith: { a, _ in a })
+        let filter = try #require(rows["filter"]), keep = try #require(rows["keep"])
+        #expect(filter["documents_in"]?.intValue == 4 && filter["documents_out"]?.intValue == 2)
+        #expect(filter["dropped"]?.objectValue?["url:domain"]?.intValue == 1)
+        #expect(filter["dropped"]?.objectValue?["gopher-quality:gopher_short_doc"]?.intValue == 1)
+        #expect(keep["documents_in"]?.intValue == 2 && keep["documents_out"]?.intValue == 1)
+        #expect(keep["dropped"]?.objectValue?["keep-false"]?.intValue == 1)
+        run = try thresh(["run", dir + "/p.toml", "--dry-run"])
+        #expect(run.status == 0 && run.stdout.contains("reused"), "\(run.stdout)")
+        // The blocklist changes: the step is not reused.
+        try writeFile(dir + "/lists/adult/domains", Array("blocked-site.com\nexample-site.org\n".utf8))
+        run = try thresh(["run", dir + "/p.toml", "--dry-run"])
+        #expect(run.status == 0 && !run.stdout.contains("reused"), "\(run.stdout)")
+    }
+
     /// The texts of the documents in the line-dedup step's kept files below `work`.
     func keptTexts(_ work: String) throws -> [String] {
         var texts: [String] = []

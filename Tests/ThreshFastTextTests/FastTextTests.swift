@@ -163,10 +163,3 @@ import ThreshTestSupport
         #expect(strict.statistics.dropped["lang-score"] == 1)
     }
 }
-
-func readJSONLines(_ path: String) throws -> [JSONObject] {
-    let reader = try DocumentReader(path: path)
-    var rows: [JSONObject] = []
-    while let d = try reader.next() { rows.append(d.fields) }
-    return rows
-}

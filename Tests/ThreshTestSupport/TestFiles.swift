@@ -2,7 +2,7 @@
 import Glibc
 #endif
 public import ThreshIO
-import ThreshCore
+public import ThreshCore
 
 /// A fresh temporary directory for one test.
 public func makeTemporaryDirectory() -> String {
@@ -41,4 +41,12 @@ public final class DripSource: ByteSource {
         position += n
         return n
     }
+}
+
+/// Every line of a JSONL file as an object (a line that is not a JSON object is an error naming the file).
+public func readJSONLines(_ path: String) throws -> [JSONObject] {
+    let reader = try DocumentReader(path: path)
+    var rows: [JSONObject] = []
+    while let d = try reader.next() { rows.append(d.fields) }
+    return rows
 }

@@ -223,12 +223,6 @@ struct RealArchiveTests {
 }
 
 
-func readJSONLines(_ path: String) throws -> [JSONObject] {
-    String(decoding: try readFile(path), as: UTF8.self).split(separator: "\n").compactMap {
-        try? JSONParser.parse(String($0)).objectValue
-    }
-}
-
 extension String {
     func replacingFirstDoubleUnderscore() -> String {
         guard let r = firstRange(of: "__") else { return self }

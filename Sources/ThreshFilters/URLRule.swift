@@ -1,0 +1,304 @@
+import ThreshCore
+import ThreshIO
+
+/// The Public Suffix List's ICANN section as a trie of reversed labels, looked up as tldextract 5.4 looks it up
+/// (datatrove's URL filter takes the registered domain from tldextract, without the private section).
+struct PublicSuffixList: Sendable {
+    private final class Node: @unchecked Sendable {
+        var children: [String: Node] = [:]
+        var end = false
+    }
+
+    private let root = Node()
+
+    /// Debian's `publicsuffix` package puts the list here.
+    static let defaultPath = "/usr/share/publicsuffix/public_suffix_list.dat"
+
+    /// Reads a list in the PSL's format (rules up to `// ===BEGIN PRIVATE DOMAINS===`, comments skipped).
+    init(path: String) throws {
+        let text = try readTextFile(path)
+        let publicPart = text.firstRange(of: "// ===BEGIN PRIVATE DOMAINS===").map { text[..<$0.lowerBound] } ?? Substring(text)
+        var rules = 0
+        for raw in publicPart.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+            // tldextract: ^([.*!]*\w\S*) — a rule is the line's first run of non-blanks that has a word character.
+            let line = raw.drop(while: { $0 == " " || $0 == "\t" })
+            guard !line.hasPrefix("//"), !line.isEmpty else { continue }
+            let rule = line.prefix(while: { !$0.isWhitespace })
+            guard rule.contains(where: { $0.isLetter || $0.isNumber || $0 == "_" }) else { continue }
+            var node = root
+            for label in rule.split(separator: ".", omittingEmptySubsequences: false).reversed() {
+                let key = String(label)
+                if let next = node.children[key] { node = next } else {
+                    let next = Node()
+                    node.children[key] = next
+                    node = next
+                }
+            }
+            node.end = true
+            rules += 1
+        }
+        guard rules > 0 else { throw ThreshError(.usage, "public suffix list \(path): no rules found") }
+    }
+
+    /// tldextract's `(registered_domain, fqdn)` of a URL: the host as written (case kept), its public suffix found
+    /// on lower-cased, punycode-decoded labels; empty strings where there is no suffix or no domain (IP addresses).
+    func domains(ofURL url: String) -> (registered: String, fqdn: String) {
+        let host = Self.lenientHost(url)
+        let dotted = host.replacingDots()
+        let labels = dotted.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        guard let suffixIndex = suffixIndex(labels) else { return ("", "") }
+        let domain = suffixIndex > 0 ? labels[suffixIndex - 1] : ""
+        let suffix = labels[suffixIndex...].joined(separator: ".")
+        guard !suffix.isEmpty, !domain.isEmpty else { return ("", "") }
+        let fqdn = labels[max(0, suffixIndex - 1)...].joined(separator: ".")
+        let sub = suffixIndex >= 2 ? labels[..<(suffixIndex - 1)].joined(separator: ".") : ""
+        return (domain + "." + suffix, sub.isEmpty ? fqdn : sub + "." + fqdn)
+    }
+
+    private func suffixIndex(_ labels: [String]) -> Int? {
+        var node = root
+        var suffixIndex = labels.count, labelIndex = labels.count
+        for label in labels.reversed() {
+            let decoded = Punycode.decodeLabel(label.lowercased())
+            if let next = node.children[decoded] {
+                labelIndex -= 1
+                node = next
+                if node.end { suffixIndex = labelIndex }
+                continue
+            }
+            if node.children["*"] != nil {
+                return node.children["!" + decoded] != nil ? labelIndex : labelIndex - 1
+            }
+            break
+        }
+        return suffixIndex == labels.count ? nil : suffixIndex
+    }
+
+    /// tldextract's `lenient_netloc`: the scheme (only scheme characters before "://") and user part dropped, the
+    /// host up to '/', '?', '#' and ':', trimmed, without a root label's dot.
+    static func lenientHost(_ url: String) -> String {
+        let u = Array(url.unicodeScalars)
+        var start = 0
+        if let slashes = firstDoubleSlash(u) {
+            if slashes == 0 {
+                start = 2
+            } else if slashes >= 2 && u[slashes - 1] == ":" && u[..<(slashes - 1)].allSatisfy(isSchemeCharacter) {
+                start = slashes + 2
+            }
+        }
+        var end = start
+        while end < u.count && u[end] != "/" && u[end] != "?" && u[end] != "#" { end += 1 }
+        var authority = Array(u[start..<end])
+        if let at = authority.lastIndex(of: "@") { authority = Array(authority[(at + 1)...]) }
+        if authority.first == "[", let close = authority.firstIndex(of: "]") {
+            return String(String.UnicodeScalarView(authority[...close]))
+        }
+        if let colon = authority.firstIndex(of: ":") { authority = Array(authority[..<colon]) }
+        var host = String(String.UnicodeScalarView(authority)).trimmingPythonWhitespace()
+        while let last = host.unicodeScalars.last, [".", "\u{3002}", "\u{FF0E}", "\u{FF61}"].contains(last) {
+            host.unicodeScalars.removeLast()
+        }
+        return host
+    }
+
+    private static func firstDoubleSlash(_ u: [Unicode.Scalar]) -> Int? {
+        var i = 0
+        while i + 1 < u.count {
+            if u[i] == "/" && u[i + 1] == "/" { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    /// Python's `urllib.parse.scheme_chars`.
+    private static func isSchemeCharacter(_ c: Unicode.Scalar) -> Bool {
+        (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || c == "+" || c == "-" || c == "."
+    }
+}
+
+private extension String {
+    /// tldextract reads the ideographic and full-width full stops as dots.
+    func replacingDots() -> String {
+        var out = String.UnicodeScalarView()
+        for c in unicodeScalars { out.append(c == "\u{3002}" || c == "\u{FF0E}" || c == "\u{FF61}" ? "." : c) }
+        return String(out)
+    }
+}
+
+/// RFC 3492 punycode, for labels spelt `xn--…` (the PSL lists internationalised suffixes in Unicode).
+enum Punycode {
+    /// The Unicode form of an `xn--` label, or the label itself when it is not one or does not decode.
+    static func decodeLabel(_ label: String) -> String {
+        guard label.hasPrefix("xn--") else { return label }
+        let input = Array(label.unicodeScalars.dropFirst(4))
+        guard let decoded = decode(input) else { return label }
+        return String(String.UnicodeScalarView(decoded))
+    }
+
+    private static func decode(_ input: [Unicode.Scalar]) -> [Unicode.Scalar]? {
+        let base = 36, tMin = 1, tMax = 26, skew = 38, damp = 700
+        var n = 128, i = 0, bias = 72
+        var output: [Unicode.Scalar] = []
+        var start = 0
+        if let delimiter = input.lastIndex(of: "-") {
+            output = Array(input[..<delimiter])
+            guard output.allSatisfy({ $0.isASCII }) else { return nil }
+            start = delimiter + 1
+        }
+        var p = start
+        while p < input.count {
+            let oldI = i
+            var w = 1
+            var k = base
+            while true {
+                guard p < input.count else { return nil }
+                let c = input[p].value
+                p += 1
+                let digit: Int
+                switch c {
+                case 0x30...0x39: digit = Int(c) - 22
+                case 0x41...0x5A: digit = Int(c) - 0x41
+                case 0x61...0x7A: digit = Int(c) - 0x61
+                default: return nil
+                }
+                let (product, overflow) = digit.multipliedReportingOverflow(by: w)
+                guard !overflow, i <= Int(Int32.max) - product else { return nil }
+                i += product
+                let t = k <= bias ? tMin : (k >= bias + tMax ? tMax : k - bias)
+                if digit < t { break }
+                guard w <= Int(Int32.max) / (base - t) else { return nil }
+                w *= base - t
+                k += base
+            }
+            let count = output.count + 1
+            var delta = oldI == 0 ? (i - oldI) / damp : (i - oldI) / 2
+            delta += delta / count
+            var kk = 0
+            while delta > ((base - tMin) * tMax) / 2 {
+                delta /= base - tMin
+                kk += base
+            }
+            bias = kk + (base - tMin + 1) * delta / (delta + skew)
+            n += i / count
+            i %= count
+            guard n <= 0x10FFFF, let scalar = Unicode.Scalar(UInt32(n)) else { return nil }
+            output.insert(scalar, at: i)
+            i += 1
+        }
+        return output
+    }
+}
+
+/// datatrove 0.10.1's `URLFilter`: the URL's registered domain or full host on a domain blocklist, the URL on a URL
+/// blocklist, a banned word among the URL's words (runs of ASCII letters and digits, case kept), at least
+/// `soft-word-threshold` soft-banned words, or a banned sub-word inside the URL's letters and digits lower-cased.
+struct URLRule: FilterRule {
+    let name = "url"
+    var softWordThreshold = 2
+    var blockedDomains: Set<String> = []
+    var blockedURLs: Set<String> = []
+    var bannedWords: Set<String> = []
+    var bannedSubwords: [String] = []
+    var softBannedWords: Set<String> = []
+    var suffixes: PublicSuffixList
+
+    func evaluate(_ text: FilterText, url: String?, complete: Bool) -> RuleOutcome {
+        var out = RuleOutcome()
+        guard let url, !url.isEmpty else { out.fail("no_url"); return out }
+        let (registered, fqdn) = suffixes.domains(ofURL: url)
+        if out.check("domain", blockedDomains.contains(registered) ? 1 : 0, threshold: 0, failsWhen: ">", reason: "domain") && !complete { return out }
+        if out.check("subdomain", blockedDomains.contains(fqdn) ? 1 : 0, threshold: 0, failsWhen: ">", reason: "subdomain") && !complete { return out }
+        if out.check("url", blockedURLs.contains(url) ? 1 : 0, threshold: 0, failsWhen: ">", reason: "url") && !complete { return out }
+        let words = Set(Self.splitNonAlphanumeric(url))
+        let hard = bannedWords.contains { words.contains($0) }
+        if out.check("hard_blacklisted", hard ? 1 : 0, threshold: 0, failsWhen: ">", reason: "hard_blacklisted") && !complete { return out }
+        let soft = softBannedWords.filter { words.contains($0) }.count
+        if out.check("soft_blacklisted", Double(soft), threshold: Double(softWordThreshold) - 0.5, failsWhen: ">", reason: "soft_blacklisted") && !complete { return out }
+        let normalized = Self.normalize(url)
+        let sub = !bannedSubwords.isEmpty && bannedSubwords.contains { !$0.isEmpty && normalized.contains($0) }
+        out.check("blacklisted_subword", sub ? 1 : 0, threshold: 0, failsWhen: ">", reason: "blacklisted_subword")
+        return out
+    }
+
+    /// `re.compile(r"[^a-zA-Z0-9]+").split(url)`: empty pieces at either end kept, as Python keeps them.
+    static func splitNonAlphanumeric(_ s: String) -> [String] {
+        var pieces: [String] = []
+        var current = String.UnicodeScalarView()
+        var inSeparator = false
+        for c in s.unicodeScalars {
+            if c.isASCII && (c.properties.isAlphabetic || (c >= "0" && c <= "9")) {
+                current.append(c)
+                inSeparator = false
+            } else if !inSeparator {
+                pieces.append(String(current))
+                current = String.UnicodeScalarView()
+                inSeparator = true
+            }
+        }
+        pieces.append(String(current))
+        return pieces
+    }
+
+    /// datatrove's `normalize`: ASCII letters and digits only, lower-cased.
+    static func normalize(_ s: String) -> String {
+        var out = String.UnicodeScalarView()
+        for c in s.unicodeScalars where c.isASCII && (c.properties.isAlphabetic || (c >= "0" && c <= "9")) {
+            out.append(c >= "A" && c <= "Z" ? Unicode.Scalar(c.value + 0x20)! : c)
+        }
+        return String(out)
+    }
+
+    /// datatrove's `parse_list` over a file's lines: lines starting with '#' skipped; each line normalised (words)
+    /// or stripped (domains and URLs). A blank line is an empty entry, as in datatrove.
+    static func parseLines(_ text: String, normalizing: Bool) -> Set<String> {
+        var out = Set<String>()
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        if text.hasSuffix("\n") { lines.removeLast() }
+        for line in lines where !line.hasPrefix("#") {
+            out.insert(normalizing ? normalize(String(line)) : String(line).trimmingPythonWhitespace())
+        }
+        return out
+    }
+
+    /// Reads a blocklist in UT1's layout: `DIR/domains` and `DIR/urls`, or `DIR/CATEGORY/domains` and
+    /// `DIR/CATEGORY/urls` for every category (or the ones named).
+    static func readBlocklist(_ directory: String, categories: [String]) throws -> (domains: Set<String>, urls: Set<String>) {
+        var domains = Set<String>(), urls = Set<String>()
+        var folders: [String] = []
+        if Paths.exists(directory + "/domains") || Paths.exists(directory + "/urls") {
+            folders = [directory]
+        } else {
+            let entries = try listDirectory(directory).filter { Paths.isDirectory(directory + "/" + $0) }.sorted()
+            let chosen = categories.isEmpty ? entries : categories
+            for category in chosen {
+                guard entries.contains(category) else {
+                    throw ThreshError(.usage, "blocklist \(directory): no category '\(category)'\(suggestion(for: category, among: entries))")
+                }
+                folders.append(directory + "/" + category)
+            }
+        }
+        guard !folders.isEmpty else { throw ThreshError(.usage, "blocklist \(directory): no domains or urls files (UT1's layout: DIR/CATEGORY/domains)") }
+        for folder in folders {
+            if Paths.exists(folder + "/domains") { domains.formUnion(parseLines(try readTextFile(folder + "/domains"), normalizing: false)) }
+            if Paths.exists(folder + "/urls") { urls.formUnion(parseLines(try readTextFile(folder + "/urls"), normalizing: false)) }
+        }
+        return (domains, urls)
+    }
+}
+
+extension String {
+    /// Python's `str.strip()`.
+    func trimmingPythonWhitespace() -> String {
+        let s = PythonText.scalars(self)
+        return PythonText.string(s, PythonText.strip(s, 0..<s.count))
+    }
+}
+
+/// A UTF-8 text file (decompressed if it is gzip or zstd); invalid bytes are an error naming the file.
+func readTextFile(_ path: String) throws -> String {
+    let bytes = try readEntireFile(path)
+    guard let text = String(validating: bytes, as: UTF8.self) else {
+        throw ThreshError(.usage, "not UTF-8 text", file: path)
+    }
+    return text
+}
