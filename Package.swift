@@ -7,7 +7,7 @@ import PackageDescription
 /// `thresh` (CLI) → stages (`ThreshWARC`, `ThreshExtract`) → `ThreshIO` → `ThreshCore`, with one C module per
 /// system library (`CThreshZlib`, `CThreshZstd`, `CThreshDeflate`, `CThreshISAL` (ISA-L's CRC32), `CThreshBrotli`
 /// and `CThreshLz4` wrapped by `ThreshIO`; `CThreshCrypto` (libcrypto's SHA-1/SHA-256) by `ThreshCore`;
-/// `CThreshICU` (IDNA host names) and `CThreshUchardet` (charset detection) by `ThreshWARC`; `CThreshXML` (libxml2) wrapped by `ThreshExtract`), and `CThreshKernels`, the project's
+/// `CThreshICU` (IDNA host names; regular expressions for `ThreshFilters`' PII stage) and `CThreshUchardet` (charset detection) by `ThreshWARC`; `CThreshXML` (libxml2) wrapped by `ThreshExtract`), and `CThreshKernels`, the project's
 /// own SIMD loops (MinHash) with run-time CPU dispatch, wrapped by `ThreshDedup`.
 let package = Package(
     name: "Thresh",
@@ -88,7 +88,7 @@ let package = Package(
         .target(name: "ThreshFastText", dependencies: ["ThreshCore", "ThreshIO"]),
         // Heuristic filters (Gopher, C4, FineWeb, URL) as datatrove decides them, with a port of spaCy's English
         // tokenizer; --keep expressions.
-        .target(name: "ThreshFilters", dependencies: ["ThreshCore", "ThreshIO"]),
+        .target(name: "ThreshFilters", dependencies: ["ThreshCore", "ThreshIO", "CThreshICU"]),
         .target(name: "ThreshPipeline", dependencies: [
             "ThreshCore", "ThreshIO", "ThreshWARC", "ThreshExtract", "ThreshQuality", "ThreshDedup", "ThreshShards", "ThreshFastText", "ThreshFilters",
             .product(name: "Subprocess", package: "swift-subprocess"),

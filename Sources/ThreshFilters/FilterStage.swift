@@ -183,13 +183,11 @@ public struct FilterRules: Sendable {
                 }
                 var r = URLRule(suffixes: try PublicSuffixList(path: listPath))
                 r.softWordThreshold = v.int("soft-word-threshold")
-                r.blockedDomains = Set(v.list("extra-domains").map { $0.trimmingPythonWhitespace() })
-                r.blockedURLs = Set(v.list("extra-urls").map { $0.trimmingPythonWhitespace() })
+                for d in v.list("extra-domains") { r.blockedDomains.add(d.trimmingPythonWhitespace()) }
+                for u in v.list("extra-urls") { r.blockedURLs.add(u.trimmingPythonWhitespace()) }
                 for dir in v.list("blocklist") {
                     guard Paths.isDirectory(dir) else { throw ThreshError(.usage, "blocklist: \(dir) is not a folder (UT1's layout: DIR/CATEGORY/domains)") }
-                    let (domains, urls) = try URLRule.readBlocklist(dir, categories: v.list("blocklist-categories"))
-                    r.blockedDomains.formUnion(domains)
-                    r.blockedURLs.formUnion(urls)
+                    try URLRule.readBlocklist(dir, categories: v.list("blocklist-categories"), into: &r.blockedDomains, &r.blockedURLs)
                 }
                 r.bannedWords = Set(v.list("banned-words").map(URLRule.normalize))
                 r.softBannedWords = Set(v.list("soft-banned-words").map(URLRule.normalize))
@@ -197,7 +195,7 @@ public struct FilterRules: Sendable {
                 if let f = v.optionalString("banned-words-file") { r.bannedWords.formUnion(URLRule.parseLines(try readTextFile(f), normalizing: true)) }
                 if let f = v.optionalString("soft-banned-words-file") { r.softBannedWords.formUnion(URLRule.parseLines(try readTextFile(f), normalizing: true)) }
                 if let f = v.optionalString("banned-subwords-file") { subwords.formUnion(URLRule.parseLines(try readTextFile(f), normalizing: true)) }
-                r.bannedSubwords = subwords.sorted()
+                r.bannedSubwords = subwords.sorted().map { Array($0.utf8) }
                 built.append(r)
             default:
                 throw ThreshError(.usage, "rules: unknown rule '\(name)'")
@@ -222,6 +220,9 @@ public struct FilterStage: DocumentStage {
     public init(rules: FilterRules, options: FilterOptions, explain: (@Sendable (String) -> Void)? = nil) {
         self.rules = rules
         self.options = options
+        // Named by its rules, so two filter stages of a recipe (FineWeb's URL filter, then its text filters) have
+        // rows of their own in a run's statistics.
+        if !options.rules.isEmpty { statistics.stage = "filter " + options.rules.joined(separator: ",") }
         self.explain = options.explain ? explain : nil
     }
 

@@ -1,15 +1,27 @@
 /// A document's text as the rules see it: its code points, and its spaCy tokens computed once, when a rule first
 /// asks (C4's line edits make a new `FilterText`).
 final class FilterText {
-    let scalars: [UInt32]
+    private var source: String?
+    private var cachedScalars: [UInt32]?
     private var cachedTokens: [TextToken]?
     private var cachedWords: [TextToken]?
 
-    init(_ text: String) { scalars = PythonText.scalars(text) }
-    init(scalars: [UInt32]) { self.scalars = scalars }
+    /// The text, decoded into code points only when a rule first reads it (the url rule never does).
+    init(_ text: String) { source = text }
+    init(scalars: [UInt32]) { cachedScalars = scalars }
+
+    var scalars: [UInt32] {
+        if let cachedScalars { return cachedScalars }
+        let s = PythonText.scalars(source ?? "")
+        cachedScalars = s
+        return s
+    }
 
     var count: Int { scalars.count }
     var all: Range<Int> { 0..<scalars.count }
+
+    /// The tokens if a rule has already made them.
+    var cachedTokenList: [TextToken]? { cachedTokens }
 
     /// Every spaCy token, whitespace tokens included (the sentencizer sees them).
     var tokens: [TextToken] {

@@ -75,17 +75,17 @@ enum PythonText {
         return pieces
     }
 
-    /// `str.split()`: runs of non-whitespace.
-    static func words(_ s: Scalars, _ range: Range<Int>) -> [Range<Int>] {
-        var out: [Range<Int>] = []
+    /// `len(str.split())` and the longest word's length, without making the words.
+    static func wordCountAndLongest(_ s: Scalars, _ range: Range<Int>) -> (count: Int, longest: Int) {
+        var count = 0, longest = 0
         var i = range.lowerBound
         while i < range.upperBound {
             while i < range.upperBound && isSpace(s[i]) { i += 1 }
             let start = i
             while i < range.upperBound && !isSpace(s[i]) { i += 1 }
-            if i > start { out.append(start..<i) }
+            if i > start { count += 1; longest = max(longest, i - start) }
         }
-        return out
+        return (count, longest)
     }
 
     static func strip(_ s: Scalars, _ range: Range<Int>) -> Range<Int> { rstrip(s, lstrip(s, range)) }

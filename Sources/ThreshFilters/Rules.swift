@@ -384,9 +384,9 @@ struct C4Rule: FilterRule {
         var documentReason: String?
         for piece in pieces {
             let stripped = PythonText.strip(s, piece)
-            let words = PythonText.words(s, stripped)
+            let (wordCount, longestWord) = PythonText.wordCountAndLongest(s, stripped)
             total += 1
-            if maxWordLength != -1 && words.contains(where: { $0.count > maxWordLength }) { tooLong += 1; continue }
+            if maxWordLength != -1 && longestWord > maxWordLength { tooLong += 1; continue }
             var line = Array(s[stripped])
             if removeCitations { line = Self.removeCitations(line) }
             let all = 0..<line.count
@@ -394,7 +394,7 @@ struct C4Rule: FilterRule {
                 noTerminal += 1
                 continue
             }
-            if words.count < minWordsPerLine { tooFew += 1; continue }
+            if wordCount < minWordsPerLine { tooFew += 1; continue }
             let lower = PythonText.lowerForASCIINeedles(line, all)
             let lowerAll = 0..<lower.count
             if filterLoremIpsum && PythonText.contains(lower, lowerAll, Self.lorem) { documentReason = "lorem_ipsum"; break }
@@ -403,8 +403,18 @@ struct C4Rule: FilterRule {
             if filterPolicy && Self.policies.contains(where: { PythonText.contains(lower, lowerAll, $0) }) { policyLines += 1; continue }
             if minNumSentences != -1 {
                 if splitParagraph {
-                    let lineText = FilterText(scalars: line)
-                    sentences += max(1, SpacyEnglishTokenizer.shared.sentenceCount(line, lineText.tokens))
+                    if line.count == stripped.count, let documentTokens = text.cachedTokenList {
+                        // An unedited line tokenizes as the document's tokens inside it do (both cut at whitespace;
+                        // no special case spans a line end), and an earlier rule already made those.
+                        var lo = 0, hi = documentTokens.count
+                        while lo < hi { let mid = (lo + hi) / 2; if documentTokens[mid].start < stripped.lowerBound { lo = mid + 1 } else { hi = mid } }
+                        var end = lo
+                        while end < documentTokens.count && documentTokens[end].end <= stripped.upperBound { end += 1 }
+                        sentences += max(1, SpacyEnglishTokenizer.shared.sentenceCount(s, Array(documentTokens[lo..<end])))
+                    } else {
+                        let lineText = FilterText(scalars: line)
+                        sentences += max(1, SpacyEnglishTokenizer.shared.sentenceCount(line, lineText.tokens))
+                    }
                 } else {
                     sentences += 1
                 }

@@ -44,6 +44,8 @@ public struct SpacyEnglishTokenizer: Sendable {
     private var matcherIndex = HashIndex()
     /// The first code points of special cases and of matcher patterns: a token starting otherwise needs no lookup.
     private var specialStarts = ScalarSet(scalars: "")
+    /// The special cases' first two code points (low bytes, 0 for a one-character case), as a 64K-bit filter.
+    private var specialPairs = [UInt64](repeating: 0, count: 1024)
     private var matcherStarts = ScalarSet(scalars: "")
     private let units: [[UInt32]]
     private let currency: [[UInt32]]
@@ -68,7 +70,11 @@ public struct SpacyEnglishTokenizer: Sendable {
         }
         for rule in rules {
             specialIndex.insert(Self.hash(rule.text, 0, rule.text.count), specialList.count)
-            if let first = rule.text.first { specialStarts.insert(first) }
+            if let first = rule.text.first {
+                specialStarts.insert(first)
+                let key = Self.pairKey(first, rule.text.count > 1 ? rule.text[1] : 0)
+                specialPairs[key >> 6] |= 1 << UInt64(key & 63)
+            }
             specialList.append(rule)
             longestSpecial = max(longestSpecial, rule.text.count)
         }
@@ -89,6 +95,8 @@ public struct SpacyEnglishTokenizer: Sendable {
         }
     }
 
+    @inline(__always) private static func pairKey(_ a: UInt32, _ b: UInt32) -> Int { Int((a & 0xFF) << 8 | (b & 0xFF)) }
+
     @inline(__always)
     static func hash(_ s: [UInt32], _ a: Int, _ b: Int) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
@@ -98,6 +106,8 @@ public struct SpacyEnglishTokenizer: Sendable {
 
     private func special(_ s: [UInt32], _ a: Int, _ b: Int) -> Special? {
         guard b - a <= longestSpecial, b > a, specialStarts.contains(s[a]) else { return nil }
+        let key = Self.pairKey(s[a], b - a > 1 ? s[a + 1] : 0)
+        guard specialPairs[key >> 6] & (1 << UInt64(key & 63)) != 0 else { return nil }
         var found: Special?
         specialIndex.forEach(Self.hash(s, a, b)) { i in
             let c = specialList[i]

@@ -35,10 +35,14 @@ public struct StageType: Sendable {
     let validate: @Sendable (OptionValues) throws -> Void
     /// Makes the stage for one task of a fused step (nil for sources and barriers, which the runner drives).
     let make: (@Sendable (StageContext) throws -> any DocumentStage)?
+    /// Options that name files or folders: in a pipeline file they are relative to the file, as dataset paths are.
+    let pathOptions: [String]
 
     init(name: String, kind: StageKind, schema: OptionsSchema, summary: String,
          validate: @escaping @Sendable (OptionValues) throws -> Void = { _ in },
+         pathOptions: [String] = [],
          make: (@Sendable (StageContext) throws -> any DocumentStage)? = nil) {
+        self.pathOptions = pathOptions
         self.name = name
         self.kind = kind
         self.schema = schema
@@ -69,6 +73,7 @@ public struct StageType: Sendable {
         StageType(name: "filter", kind: .perDocument, schema: FilterOptions.schema,
                   summary: "Gopher, C4, FineWeb and URL rules (datatrove's decisions); annotate keeps all with attrs.drop_reason",
                   validate: { try FilterOptions.validate($0) },
+                  pathOptions: ["blocklist", "banned-words-file", "soft-banned-words-file", "banned-subwords-file", "public-suffix-list"],
                   make: { context in
                       let options = try FilterOptions(context.options)
                       return FilterStage(rules: try context.runner.filterRules(options), options: options)
@@ -77,6 +82,10 @@ public struct StageType: Sendable {
                   summary: "keep documents for which an expression over their fields is true",
                   validate: { _ = try KeepExpression($0.string("expr")) },
                   make: { KeepStage(expression: try KeepExpression($0.options.string("expr"))) }),
+        StageType(name: "pii", kind: .perDocument, schema: PIIOptions.schema,
+                  summary: "replace email and public IPv4 addresses (datatrove's PIIFormatter)",
+                  validate: { _ = try PIIStage($0) },
+                  make: { try PIIStage($0.options) }),
         StageType(name: "decontaminate", kind: .perDocument, schema: DecontaminationOptions.schema,
                   summary: "remove benchmark 13-grams with 200 characters either side (GPT-3's rule, janitor.py)",
                   make: { context in
@@ -272,7 +281,14 @@ public struct Pipeline: Sendable {
             guard let type = StageType.named(use) else {
                 throw doc.error("unknown stage '\(use)'\(suggestion(for: use, among: StageType.all.map(\.name)))", at: key + ".use")
             }
-            let values = try type.schema.parse(table: table, in: doc, at: key, ignoring: ["use", "datasets"])
+            var values = try type.schema.parse(table: table, in: doc, at: key, ignoring: ["use", "datasets"])
+            for option in type.pathOptions where values.isSet(option) {
+                switch values[option] {
+                case .text(let path)?: values.set(option, .text(Paths.resolve(path, relativeTo: base)))
+                case .list(let paths)?: values.set(option, .list(paths.map { Paths.resolve($0, relativeTo: base) }))
+                default: break
+                }
+            }
             var applies = pipeline.datasets.map(\.name)
             if let listed = table["datasets"] {
                 guard case .array(let items) = listed else { throw doc.error("must be a list of dataset names", at: key + ".datasets") }

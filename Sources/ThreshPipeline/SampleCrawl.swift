@@ -7,14 +7,20 @@ import ThreshWARC
 
 /// The project's own sample inputs (Samples/), written deterministically from text in this module: no downloaded data.
 public enum Samples {
-    /// Writes `directory/crawl-sample.warc.gz` (a small archive of encodings and codings, for `thresh warc` by hand) and
-    /// the crawl and reference corpora `Pipelines/gpt3.toml` runs on; returns the counts.
+    /// Writes `directory/crawl-sample.warc.gz` (a small archive of encodings and codings, for `thresh warc` by hand),
+    /// the crawl and reference corpora `Pipelines/gpt3.toml` runs on, and what `Pipelines/fineweb.toml` adds
+    /// (`fineweb/`, `blocklist/`, `url-words/`); returns the counts.
     public static func write(to directory: String) throws -> JSONObject {
         try Paths.makeDirectories(directory)
         let writer = try WARCWriter(path: directory + "/crawl-sample.warc.gz")
         try SampleCrawl.write(to: writer)
         try writer.close()
-        return try SampleCorpus().write(to: directory)
+        let corpus = SampleCorpus()
+        var counts = try corpus.write(to: directory)
+        for (key, n) in try SampleFineWeb().write(to: directory, seed: corpus.seed).sorted(by: { $0.key < $1.key }) {
+            counts["fineweb-" + key] = .int(n)
+        }
+        return counts
     }
 }
 

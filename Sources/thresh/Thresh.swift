@@ -11,6 +11,6 @@ struct Thresh: AsyncParsableCommand {
             --stats FILE writes them as JSON.
             """,
         version: "0.1.0",
-        subcommands: [Cat.self, Text.self, Warc.self, Extract.self, Lang.self, Classify.self, Filter.self, Decontaminate.self, Quality.self, Score.self, Sample.self, Dedup.self, Tokenize.self, Shard.self, Run.self, Bench.self, Samples.self]
+        subcommands: [Cat.self, Text.self, Warc.self, Extract.self, Lang.self, Classify.self, Filter.self, PII.self, Decontaminate.self, Quality.self, Score.self, Sample.self, Dedup.self, Tokenize.self, Shard.self, Run.self, Bench.self, Samples.self]
     )
 }

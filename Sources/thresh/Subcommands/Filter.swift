@@ -33,3 +33,27 @@ struct Filter: ParsableCommand {
         }
     }
 }
+
+/// `thresh pii`: datatrove's PII formatter (email and public IPv4 addresses replaced).
+struct PII: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pii",
+        abstract: "Replace email addresses and public IPv4 addresses as datatrove's PIIFormatter does (counted per kind).",
+        usage: "thresh pii [FILES…] [--no-remove-emails] [--no-remove-ips] [--no-only-remove-public-ips] [OPTIONS]",
+        discussion: stageDiscussion("""
+            datatrove's own regular expressions (run by ICU's engine) and replacement strings, used in turn within each \
+            document (datatrove carries the turn from one document to the next; Thresh starts it afresh per document, \
+            so the output does not depend on the sharding).
+            """, PIIOptions.schema))
+
+    @Argument(parsing: .allUnrecognized, help: "Input JSONL files ('-' is stdin) and the options below.")
+    var arguments: [String] = []
+
+    func run() throws {
+        try runReportingErrors {
+            let parsed = try StageArguments(PIIOptions.schema, arguments)
+            var stage = try PIIStage(parsed.values)
+            try runDocumentStage(&stage, parsed, writer: try DocumentWriter(path: parsed.options.output))
+        }
+    }
+}

@@ -21,7 +21,7 @@ struct Samples: ParsableCommand {
             stats.seconds = monotonicSeconds() - started
             try summary.writeStatistics([stats])
             if !summary.quiet {
-                printError("thresh: wrote \(output)/crawl-sample.warc.gz, \(output)/crawl/, \(output)/reference/ (\(JSONWriter.string(.object(counts))))")
+                printError("thresh: wrote \(output)/crawl-sample.warc.gz, \(output)/crawl/, \(output)/reference/, \(output)/fineweb/, \(output)/blocklist/, \(output)/url-words/ (\(JSONWriter.string(.object(counts))))")
             }
         }
     }
