@@ -10,7 +10,8 @@ import os
 import sys
 import time
 
-from datatrove.executor.local import LocalPipelineExecutor
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from datatrove_common import gpt2_tokenizer_file, stage_runner
 from datatrove.pipeline.dedup import MinhashDedupBuckets, MinhashDedupCluster, MinhashDedupFilter, MinhashDedupSignature
 from datatrove.pipeline.dedup.minhash import MinhashConfig
 from datatrove.pipeline.extractors import Trafilatura
@@ -25,26 +26,11 @@ def main():
     tasks = len([f for f in os.listdir(crawl) if f.endswith(".warc.gz")])
 
     # datatrove's tokenizer loads a `tokenizers` JSON file; build GPT-2's from the same encoder.json/vocab.bpe Thresh reads.
-    from tokenizers import Tokenizer, models, pre_tokenizers, decoders, processors
-    bpe = models.BPE.from_file(os.path.join(vocabulary, "encoder.json"), os.path.join(vocabulary, "vocab.bpe"))
-    tokenizer = Tokenizer(bpe)
-    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tokenizer.decoder = decoders.ByteLevel()
-    tokenizer.post_processor = processors.ByteLevel(trim_offsets=False)
-    tokenizer.add_special_tokens(["<|endoftext|>"])
-    tokenizer_file = os.path.join(work, "gpt2-tokenizer.json")
-    os.makedirs(work, exist_ok=True)
-    tokenizer.save(tokenizer_file)
+    tokenizer_file = gpt2_tokenizer_file(vocabulary, work)
 
     config = MinhashConfig()  # datatrove's default: 5-grams, 14 buckets of 8 hashes
-    logs = os.path.join(work, "logs")
     seconds = {}
-
-    def run(name, pipeline, stage_tasks):
-        start = time.monotonic()
-        LocalPipelineExecutor(pipeline=pipeline, tasks=stage_tasks, workers=min(workers, stage_tasks),
-                              logging_dir=os.path.join(logs, name)).run()
-        seconds[name] = round(time.monotonic() - start, 2)
+    run = stage_runner(work, workers, seconds)
 
     start = time.monotonic()
     run("extract_sample_signatures", [

@@ -1,0 +1,99 @@
+"""FineWeb's recipe as datatrove 0.10.1 runs it (its examples/fineweb.py, with the inputs and lists of
+scripts/bench-fineweb): WarcReader → URLFilter → Trafilatura(favour_precision) → LanguageFilter(en, 0.65, fastText
+lid.176) → GopherRepetitionFilter → GopherQualityFilter → C4QualityFilter → FineWebQualityFilter → MinHash (5-grams,
+14 buckets × 8, 64-bit) in datatrove's four stages → PIIFormatter → GPT-2 tokenizer (HF `tokenizers`).
+
+usage: python datatrove_fineweb.py CRAWL_DIR LISTS_DIR LID_MODEL PSL_FILE VOCABULARY_DIR WORK_DIR WORKERS [--stages]
+With --stages every filter's survivors are also written (WORK_DIR/stages/NAME/), for the per-stage comparison.
+Prints one JSON line: seconds per datatrove stage and in total.
+"""
+import json
+import os
+import sys
+import time
+
+crawl, lists, lid_model, psl, vocabulary, work = sys.argv[1:7]
+workers = int(sys.argv[7])
+with_stages = "--stages" in sys.argv
+
+# The language model from a local file (no network here): set before any worker starts.
+from datatrove.utils.lid import FT176LID
+FT176LID.MODEL_URL = "file://" + os.path.abspath(lid_model)
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from datatrove_common import gpt2_tokenizer_file, stage_runner
+from datatrove.pipeline.dedup import MinhashDedupBuckets, MinhashDedupCluster, MinhashDedupFilter, MinhashDedupSignature
+from datatrove.pipeline.dedup.minhash import MinhashConfig
+from datatrove.pipeline.extractors import Trafilatura
+from datatrove.pipeline.filters import (C4QualityFilter, FineWebQualityFilter, GopherQualityFilter,
+                                        GopherRepetitionFilter, LanguageFilter, URLFilter)
+from datatrove.pipeline.formatters import PIIFormatter
+from datatrove.pipeline.readers import JsonlReader, WarcReader
+from datatrove.pipeline.tokens import DocumentTokenizer
+from datatrove.pipeline.writers import JsonlWriter
+from datatrove.utils.hashing import HashConfig
+
+
+class ListedURLFilter(URLFilter):
+    """datatrove's URLFilter with the bench's lists and the Public Suffix List Thresh reads (no network here)."""
+
+    def __init__(self):
+        super().__init__(use_integrated_lists=False,
+                         extra_domains=open(os.path.join(lists, "domains")), extra_urls=open(os.path.join(lists, "urls")),
+                         banned_words=open(os.path.join(lists, "banned_words.txt")),
+                         banned_subwords=open(os.path.join(lists, "banned_subwords.txt")),
+                         soft_banned_words=open(os.path.join(lists, "soft_banned_words.txt")))
+        self.banned_subwords_automaton.make_automaton()
+
+    def filter(self, document):
+        if not getattr(self, "_psl_set", False):
+            from tldextract import TLDExtract
+            self.tldextractor = TLDExtract(suffix_list_urls=("file://" + psl,), cache_dir=None, fallback_to_snapshot=False)
+            self._psl_set = True
+        return super().filter(document)
+
+
+def main():
+    tasks = len([f for f in os.listdir(crawl) if f.endswith(".warc.gz")])
+    tokenizer_file = gpt2_tokenizer_file(vocabulary, work)
+
+    config = MinhashConfig(hash_config=HashConfig(precision=64), num_buckets=14, hashes_per_bucket=8)
+    seconds = {}
+    run = stage_runner(work, workers, seconds)
+
+    def keep(name):
+        return [JsonlWriter(os.path.join(work, "stages", name), compression=None)] if with_stages else []
+
+    start = time.monotonic()
+    run("filtering_and_signatures", [
+        WarcReader(crawl, glob_pattern="*.warc.gz"),
+        ListedURLFilter(), *keep("url"),
+        Trafilatura(favour_precision=True), *keep("extract"),
+        LanguageFilter(languages=["en"], language_threshold=0.65), *keep("lang"),
+        GopherRepetitionFilter(), *keep("gopher-repetition"),
+        GopherQualityFilter(), *keep("gopher-quality"),
+        C4QualityFilter(filter_no_terminal_punct=False), *keep("c4"),
+        FineWebQualityFilter(), *keep("fineweb-quality"),
+        JsonlWriter(os.path.join(work, "filtered")),
+        MinhashDedupSignature(output_folder=os.path.join(work, "signatures"), config=config),
+    ], tasks)
+    run("minhash_buckets", [
+        MinhashDedupBuckets(input_folder=os.path.join(work, "signatures"), output_folder=os.path.join(work, "buckets"), config=config),
+    ], config.num_buckets)
+    run("minhash_cluster", [
+        MinhashDedupCluster(input_folder=os.path.join(work, "buckets"), output_folder=os.path.join(work, "remove_ids"), config=config),
+    ], 1)
+    run("dedup_pii_tokenize", [
+        JsonlReader(os.path.join(work, "filtered")),
+        MinhashDedupFilter(input_folder=os.path.join(work, "remove_ids")),
+        PIIFormatter(),
+        *keep("final"),
+        DocumentTokenizer(output_folder=os.path.join(work, "tokens"), tokenizer_name_or_path=tokenizer_file,
+                          eos_token="<|endoftext|>"),
+    ], tasks)
+    print(json.dumps({"tool": "datatrove", "workers": workers, "seconds": round(time.monotonic() - start, 2),
+                      "stage_seconds": seconds}))
+
+
+if __name__ == "__main__":  # datatrove starts worker processes that import this file
+    main()
