@@ -189,11 +189,11 @@ public struct FilterRules: Sendable {
                     guard Paths.isDirectory(dir) else { throw ThreshError(.usage, "blocklist: \(dir) is not a folder (UT1's layout: DIR/CATEGORY/domains)") }
                     try URLRule.readBlocklist(dir, categories: v.list("blocklist-categories"), into: &r.blockedDomains, &r.blockedURLs)
                 }
-                r.bannedWords = Set(v.list("banned-words").map(URLRule.normalize))
-                r.softBannedWords = Set(v.list("soft-banned-words").map(URLRule.normalize))
+                for w in v.list("banned-words") { r.bannedWords.add(URLRule.normalize(w)) }
+                for w in v.list("soft-banned-words") { r.softBannedWords.add(URLRule.normalize(w)) }
                 var subwords = Set(v.list("banned-subwords").map(URLRule.normalize))
-                if let f = v.optionalString("banned-words-file") { r.bannedWords.formUnion(URLRule.parseLines(try readTextFile(f), normalizing: true)) }
-                if let f = v.optionalString("soft-banned-words-file") { r.softBannedWords.formUnion(URLRule.parseLines(try readTextFile(f), normalizing: true)) }
+                if let f = v.optionalString("banned-words-file") { for w in URLRule.parseLines(try readTextFile(f), normalizing: true) { r.bannedWords.add(w) } }
+                if let f = v.optionalString("soft-banned-words-file") { for w in URLRule.parseLines(try readTextFile(f), normalizing: true) { r.softBannedWords.add(w) } }
                 if let f = v.optionalString("banned-subwords-file") { subwords.formUnion(URLRule.parseLines(try readTextFile(f), normalizing: true)) }
                 r.bannedSubwords = subwords.sorted().map { Array($0.utf8) }
                 built.append(r)

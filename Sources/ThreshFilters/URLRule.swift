@@ -42,20 +42,17 @@ struct PublicSuffixList: Sendable {
 
     /// tldextract's `(registered_domain, fqdn)` of a URL: the host as written (case kept), its public suffix found
     /// on lower-cased, punycode-decoded labels; empty strings where there is no suffix or no domain (IP addresses).
-    func domains(ofURL url: String) -> (registered: String, fqdn: String) {
-        let host = Self.lenientHost(url)
-        let dotted = host.replacingDots()
-        let labels = dotted.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-        guard let suffixIndex = suffixIndex(labels) else { return ("", "") }
-        let domain = suffixIndex > 0 ? labels[suffixIndex - 1] : ""
-        let suffix = labels[suffixIndex...].joined(separator: ".")
-        guard !suffix.isEmpty, !domain.isEmpty else { return ("", "") }
-        let fqdn = labels[max(0, suffixIndex - 1)...].joined(separator: ".")
-        let sub = suffixIndex >= 2 ? labels[..<(suffixIndex - 1)].joined(separator: ".") : ""
-        return (domain + "." + suffix, sub.isEmpty ? fqdn : sub + "." + fqdn)
+    func domains(ofURL url: String) -> (registered: Substring, fqdn: Substring) {
+        let dotted = Self.lenientHost(url).replacingDots()
+        let labels = dotted.split(separator: ".", omittingEmptySubsequences: false)
+        guard let suffixIndex = suffixIndex(labels), suffixIndex > 0, suffixIndex < labels.count else { return ("", "") }
+        // The domain and every label after it are one stretch of the host (labels are its '.'-separated parts).
+        let domain = labels[suffixIndex - 1]
+        guard !domain.isEmpty else { return ("", "") }
+        return (dotted[domain.startIndex...], dotted[...])
     }
 
-    private func suffixIndex(_ labels: [String]) -> Int? {
+    private func suffixIndex(_ labels: [Substring]) -> Int? {
         var node = root
         var suffixIndex = labels.count, labelIndex = labels.count
         for label in labels.reversed() {
@@ -77,48 +74,51 @@ struct PublicSuffixList: Sendable {
     /// tldextract's `lenient_netloc`: the scheme (only scheme characters before "://") and user part dropped, the
     /// host up to '/', '?', '#' and ':', trimmed, without a root label's dot.
     static func lenientHost(_ url: String) -> String {
-        let u = Array(url.unicodeScalars)
+        let u = Array(url.utf8)
         var start = 0
         if let slashes = firstDoubleSlash(u) {
             if slashes == 0 {
                 start = 2
-            } else if slashes >= 2 && u[slashes - 1] == ":" && u[..<(slashes - 1)].allSatisfy(isSchemeCharacter) {
+            } else if slashes >= 2 && u[slashes - 1] == 0x3A && u[..<(slashes - 1)].allSatisfy(isSchemeCharacter) {
                 start = slashes + 2
             }
         }
         var end = start
-        while end < u.count && u[end] != "/" && u[end] != "?" && u[end] != "#" { end += 1 }
-        var authority = Array(u[start..<end])
-        if let at = authority.lastIndex(of: "@") { authority = Array(authority[(at + 1)...]) }
-        if authority.first == "[", let close = authority.firstIndex(of: "]") {
-            return String(String.UnicodeScalarView(authority[...close]))
+        while end < u.count && u[end] != 0x2F && u[end] != 0x3F && u[end] != 0x23 { end += 1 }
+        var a = start
+        if let at = u[start..<end].lastIndex(of: 0x40) { a = at + 1 }
+        if a < end && u[a] == 0x5B, let close = u[a..<end].firstIndex(of: 0x5D) {
+            return String(decoding: u[a...close], as: UTF8.self)
         }
-        if let colon = authority.firstIndex(of: ":") { authority = Array(authority[..<colon]) }
-        var host = String(String.UnicodeScalarView(authority)).trimmingPythonWhitespace()
+        var b = end
+        if let colon = u[a..<end].firstIndex(of: 0x3A) { b = colon }
+        var host = String(decoding: u[a..<b], as: UTF8.self)
+        if u[a..<b].contains(where: { $0 < 0x21 || $0 >= 0x80 }) { host = host.trimmingPythonWhitespace() }
         while let last = host.unicodeScalars.last, [".", "\u{3002}", "\u{FF0E}", "\u{FF61}"].contains(last) {
             host.unicodeScalars.removeLast()
         }
         return host
     }
 
-    private static func firstDoubleSlash(_ u: [Unicode.Scalar]) -> Int? {
+    private static func firstDoubleSlash(_ u: [UInt8]) -> Int? {
         var i = 0
         while i + 1 < u.count {
-            if u[i] == "/" && u[i + 1] == "/" { return i }
+            if u[i] == 0x2F && u[i + 1] == 0x2F { return i }
             i += 1
         }
         return nil
     }
 
     /// Python's `urllib.parse.scheme_chars`.
-    private static func isSchemeCharacter(_ c: Unicode.Scalar) -> Bool {
-        (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || c == "+" || c == "-" || c == "."
+    private static func isSchemeCharacter(_ c: UInt8) -> Bool {
+        (c >= 0x61 && c <= 0x7A) || (c >= 0x41 && c <= 0x5A) || (c >= 0x30 && c <= 0x39) || c == 0x2B || c == 0x2D || c == 0x2E
     }
 }
 
 private extension String {
     /// tldextract reads the ideographic and full-width full stops as dots.
     func replacingDots() -> String {
+        if utf8.allSatisfy({ $0 < 0x80 }) { return self }
         var out = String.UnicodeScalarView()
         for c in unicodeScalars { out.append(c == "\u{3002}" || c == "\u{FF0E}" || c == "\u{FF61}" ? "." : c) }
         return String(out)
@@ -197,7 +197,7 @@ struct URLRule: FilterRule {
     var softWordThreshold = 2
     var blockedDomains = ByteStringSet()
     var blockedURLs = ByteStringSet()
-    var bannedWords: Set<String> = []
+    var bannedWords = ByteStringSet()
     /// Normalised (ASCII) sub-words, as bytes, and grouped by their first byte.
     var bannedSubwords: [[UInt8]] = [] {
         didSet {
@@ -207,26 +207,47 @@ struct URLRule: FilterRule {
         }
     }
     var subwordsByFirstByte = [[[UInt8]]](repeating: [], count: 256)
-    var softBannedWords: Set<String> = []
+    var softBannedWords = ByteStringSet()
     var suffixes: PublicSuffixList
 
     func evaluate(_ text: FilterText, url: String?, complete: Bool) -> RuleOutcome {
         var out = RuleOutcome()
         guard let url, !url.isEmpty else { out.fail("no_url"); return out }
         let (registered, fqdn) = suffixes.domains(ofURL: url)
-        if out.check("domain", blockedDomains.contains(registered) ? 1 : 0, threshold: 0, failsWhen: ">", reason: "domain") && !complete { return out }
-        if out.check("subdomain", blockedDomains.contains(fqdn) ? 1 : 0, threshold: 0, failsWhen: ">", reason: "subdomain") && !complete { return out }
-        if out.check("url", blockedURLs.contains(url) ? 1 : 0, threshold: 0, failsWhen: ">", reason: "url") && !complete { return out }
-        // The URL's distinct words looked up in the lists (a few words against hundreds of list entries).
-        let words = Set(Self.splitNonAlphanumeric(url))
-        let hard = words.contains { bannedWords.contains($0) }
+        if out.check("domain", blockedDomains.contains(Substring(registered)) ? 1 : 0, threshold: 0, failsWhen: ">", reason: "domain") && !complete { return out }
+        if out.check("subdomain", blockedDomains.contains(Substring(fqdn)) ? 1 : 0, threshold: 0, failsWhen: ">", reason: "subdomain") && !complete { return out }
+        if out.check("url", blockedURLs.contains(Substring(url)) ? 1 : 0, threshold: 0, failsWhen: ">", reason: "url") && !complete { return out }
+        // The URL's words (runs of ASCII letters and digits, as bytes; Python's split also gives an empty word when
+        // the URL starts or ends with a separator) looked up in the lists; soft words counted once each.
+        let bytes = Array(url.utf8)
+        var hard = false
+        var softFound: [ArraySlice<UInt8>] = []
+        var i = 0
+        var words: [ArraySlice<UInt8>] = []
+        if let first = bytes.first, !Self.isASCIIAlphanumeric(first) { words.append(bytes[0..<0]) }
+        while i < bytes.count {
+            while i < bytes.count && !Self.isASCIIAlphanumeric(bytes[i]) { i += 1 }
+            let start = i
+            while i < bytes.count && Self.isASCIIAlphanumeric(bytes[i]) { i += 1 }
+            if i > start { words.append(bytes[start..<i]) }
+        }
+        if let last = bytes.last, !Self.isASCIIAlphanumeric(last) { words.append(bytes[bytes.count..<bytes.count]) }
+        for w in words {
+            if bannedWords.contains(bytes: w) { hard = true }
+            if softBannedWords.contains(bytes: w) && !softFound.contains(where: { $0.elementsEqual(w) }) { softFound.append(w) }
+        }
         if out.check("hard_blacklisted", hard ? 1 : 0, threshold: 0, failsWhen: ">", reason: "hard_blacklisted") && !complete { return out }
-        let soft = words.filter { softBannedWords.contains($0) }.count
-        if out.check("soft_blacklisted", Double(soft), threshold: Double(softWordThreshold) - 0.5, failsWhen: ">", reason: "soft_blacklisted") && !complete { return out }
-        let normalized = Self.normalize(url)
-        let sub = !bannedSubwords.isEmpty && Self.anyOccurs(subwordsByFirstByte, in: Array(normalized.utf8))
+        if out.check("soft_blacklisted", Double(softFound.count), threshold: Double(softWordThreshold) - 0.5, failsWhen: ">", reason: "soft_blacklisted") && !complete { return out }
+        var normalized: [UInt8] = []
+        normalized.reserveCapacity(bytes.count)
+        for b in bytes where Self.isASCIIAlphanumeric(b) { normalized.append(b >= 0x41 && b <= 0x5A ? b + 0x20 : b) }
+        let sub = !bannedSubwords.isEmpty && Self.anyOccurs(subwordsByFirstByte, in: normalized)
         out.check("blacklisted_subword", sub ? 1 : 0, threshold: 0, failsWhen: ">", reason: "blacklisted_subword")
         return out
+    }
+
+    @inline(__always) static func isASCIIAlphanumeric(_ b: UInt8) -> Bool {
+        (b >= 0x61 && b <= 0x7A) || (b >= 0x41 && b <= 0x5A) || (b >= 0x30 && b <= 0x39)
     }
 
     @inline(__always) static func isASCIIAlphanumeric(_ c: Unicode.Scalar) -> Bool {
@@ -244,25 +265,6 @@ struct URLRule: FilterRule {
             }
         }
         return false
-    }
-
-    /// `re.compile(r"[^a-zA-Z0-9]+").split(url)`: empty pieces at either end kept, as Python keeps them.
-    static func splitNonAlphanumeric(_ s: String) -> [String] {
-        var pieces: [String] = []
-        var current = String.UnicodeScalarView()
-        var inSeparator = false
-        for c in s.unicodeScalars {
-            if Self.isASCIIAlphanumeric(c) {
-                current.append(c)
-                inSeparator = false
-            } else if !inSeparator {
-                pieces.append(String(current))
-                current = String.UnicodeScalarView()
-                inSeparator = true
-            }
-        }
-        pieces.append(String(current))
-        return pieces
     }
 
     /// datatrove's `normalize`: ASCII letters and digits only, lower-cased.
@@ -391,15 +393,14 @@ struct ByteStringSet: Sendable {
         place(starts.count - 1)
     }
 
-    func contains(_ string: String) -> Bool {
+    func contains(bytes: ArraySlice<UInt8>) -> Bool { contains(bytes, hash: Self.hash(bytes)) }
+
+    func contains(_ string: Substring) -> Bool {
         var s = string
-        return s.withUTF8 { buffer in
-            let slice = Array(buffer)[...]
-            return contains(slice, hash: Self.hash(slice))
-        }
+        return s.withUTF8 { buffer in contains(buffer, hash: Self.hash(buffer)) }
     }
 
-    private func contains(_ entry: ArraySlice<UInt8>, hash h: UInt64) -> Bool {
+    private func contains<C: Collection<UInt8>>(_ entry: C, hash h: UInt64) -> Bool {
         guard !starts.isEmpty else { return false }
         var slot = Int(truncatingIfNeeded: h >> 7) & (table.count - 1)
         while table[slot] >= 0 {
@@ -422,7 +423,7 @@ struct ByteStringSet: Sendable {
         for k in 0..<starts.count { place(k) }
     }
 
-    static func hash(_ bytes: ArraySlice<UInt8>) -> UInt64 {
+    static func hash<C: Collection<UInt8>>(_ bytes: C) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
         h ^= h >> 29

@@ -8,13 +8,14 @@ import ThreshWARC
 import ThreshQuality
 import ThreshShards
 import ThreshFastText
+import ThreshFilters
 
 /// `thresh bench`: throughput figures in the same JSON shape as the reference tools' benchmarks, so a
 /// script can run both in one go and print ratios (see scripts/bench-warc).
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure throughput (JSON lines on stdout; compare with scripts/bench-*).",
-        subcommands: [BenchWarc.self, BenchJSONL.self, BenchScore.self, BenchTokenize.self, BenchDigest.self, BenchCharset.self, BenchLang.self])
+        subcommands: [BenchWarc.self, BenchJSONL.self, BenchScore.self, BenchTokenize.self, BenchDigest.self, BenchCharset.self, BenchLang.self, BenchFilter.self])
 }
 
 struct BenchWarc: ParsableCommand {
@@ -397,5 +398,40 @@ final class BenchResults: @unchecked Sendable {
         let out = try OutputFile(path: path, compression: .none)
         try out.write(JSONWriter.string(.object(["measurements": .array(results.withLock { $0 })])) + "\n")
         try out.close()
+    }
+}
+
+/// `thresh bench filter`: the filter rules on documents held in memory, one thread, nothing written — the loop
+/// datatrove's filters are timed in (scripts/bench-filters).
+struct BenchFilter: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "filter",
+        abstract: "Filter rules' throughput on documents held in memory (one thread; the documents are read first and nothing is written).")
+
+    @Argument(parsing: .allUnrecognized, help: "JSONL files and thresh filter's options (--rules …).")
+    var arguments: [String] = []
+
+    func run() throws {
+        try runReportingErrors {
+            let (values, inputs) = try FilterOptions.schema.parse(arguments: arguments)
+            try FilterOptions.validate(values)
+            let options = try FilterOptions(values)
+            let loadStart = monotonicSeconds()
+            let rules = try FilterRules(options)
+            let loadSeconds = monotonicSeconds() - loadStart
+            var documents: [Document] = []
+            for input in inputs {
+                let reader = try DocumentReader(path: input)
+                while let d = try reader.next() { documents.append(d) }
+            }
+            var stage = FilterStage(rules: rules, options: options)
+            var kept = 0
+            let start = monotonicSeconds()
+            for d in documents { try stage.process(d) { _ in kept += 1 } }
+            let seconds = monotonicSeconds() - start
+            printJSON(["tool": "thresh", "rules": options.rules.joined(separator: ","), "documents": "\(documents.count)", "kept": "\(kept)",
+                       "seconds": format3(seconds), "lists_seconds": format3(loadSeconds),
+                       "documents_per_s": format1(Double(documents.count) / max(seconds, 1e-9))])
+        }
     }
 }
