@@ -295,8 +295,10 @@ struct RollingHash {
 /// n of a document. The slots live in one buffer this class owns (one cache line per probe, no copy-on-write
 /// checks in the loop); nothing else sees the pointer.
 final class NGramTable {
+    /// 16 bytes: the hash's high half as a tag (contents are compared when tags meet), the first position, the count
+    /// and the generation, so a table of a few thousand n-grams stays in the first-level cache.
     private struct Slot {
-        var hash: UInt64
+        var tag: UInt32
         var first: Int32
         var count: Int32
         var stamp: UInt32
@@ -310,7 +312,7 @@ final class NGramTable {
         var size = 16
         while size < capacity * 2 { size <<= 1 }
         slots = .allocate(capacity: size)
-        slots.initialize(repeating: Slot(hash: 0, first: 0, count: 0, stamp: 0))
+        slots.initialize(repeating: Slot(tag: 0, first: 0, count: 0, stamp: 0))
         mask = size - 1
     }
 
@@ -321,25 +323,27 @@ final class NGramTable {
     /// Counts one occurrence at `position`; returns the n-gram's count so far and its first position.
     func record(_ hash: UInt64, at position: Int, equal: (Int) -> Bool) -> (count: Int, first: Int) {
         var i = Int(truncatingIfNeeded: hash) & mask
+        let tag = UInt32(truncatingIfNeeded: hash >> 32)
         while slots[i].stamp == generation {
-            if slots[i].hash == hash && equal(Int(slots[i].first)) {
+            if slots[i].tag == tag && equal(Int(slots[i].first)) {
                 slots[i].count += 1
                 return (Int(slots[i].count), Int(slots[i].first))
             }
             i = (i + 1) & mask
         }
-        slots[i] = Slot(hash: hash, first: Int32(position), count: 1, stamp: generation)
+        slots[i] = Slot(tag: tag, first: Int32(position), count: 1, stamp: generation)
         return (1, position)
     }
 
     /// Whether an equal n-gram is in the table; if not, adds this one.
     func containsOrInsert(_ hash: UInt64, at position: Int, equal: (Int) -> Bool) -> Bool {
         var i = Int(truncatingIfNeeded: hash) & mask
+        let tag = UInt32(truncatingIfNeeded: hash >> 32)
         while slots[i].stamp == generation {
-            if slots[i].hash == hash && equal(Int(slots[i].first)) { return true }
+            if slots[i].tag == tag && equal(Int(slots[i].first)) { return true }
             i = (i + 1) & mask
         }
-        slots[i] = Slot(hash: hash, first: Int32(position), count: 1, stamp: generation)
+        slots[i] = Slot(tag: tag, first: Int32(position), count: 1, stamp: generation)
         return false
     }
 }

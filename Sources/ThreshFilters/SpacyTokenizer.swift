@@ -176,6 +176,16 @@ public struct SpacyEnglishTokenizer: Sendable {
             tokens.append(TextToken(start: a0, end: b0, isSpace: false))
             return
         }
+        // Second fast path: ASCII letters then one punctuation mark that is the whole suffix ("word," "word."). The
+        // loop would strip that suffix (or stop at a special case before it) and find nothing more in the letters,
+        // which have no prefix, suffix or infix; so: the letters (or their special case), then the mark.
+        if specialCases && b0 - a0 >= 2 && Self.isASCIILetter(s[a0]) && !Self.isASCIILetter(s[b0 - 1])
+            && (a0..<b0 - 1).allSatisfy({ Self.isASCIILetter(s[$0]) }) && prefixLength(s, a0, b0) == 0 && suffixLength(s, a0, b0) == 1 {
+            if let rule = special(s, a0, b0 - 1) { appendSpecial(rule, at: a0, into: &tokens) }
+            else { tokens.append(TextToken(start: a0, end: b0 - 1, isSpace: false)) }
+            tokens.append(TextToken(start: b0 - 1, end: b0, isSpace: false))
+            return
+        }
         var a = a0, b = b0
         var prefixes: [Range<Int>] = []
         var suffixes: [Range<Int>] = []
