@@ -29,3 +29,15 @@ def stage_runner(work, workers, seconds):
                               logging_dir=os.path.join(work, "logs", name)).run()
         seconds[name] = round(time.monotonic() - start, 2)
     return run
+
+
+def minhash_buckets_and_clusters(run, work, config):
+    """datatrove's middle MinHash stages: signatures (WORK/signatures) into buckets, buckets into the ids to remove
+    (WORK/remove_ids)."""
+    from datatrove.pipeline.dedup import MinhashDedupBuckets, MinhashDedupCluster
+    run("minhash_buckets", [
+        MinhashDedupBuckets(input_folder=os.path.join(work, "signatures"), output_folder=os.path.join(work, "buckets"), config=config),
+    ], config.num_buckets)
+    run("minhash_cluster", [
+        MinhashDedupCluster(input_folder=os.path.join(work, "buckets"), output_folder=os.path.join(work, "remove_ids"), config=config),
+    ], 1)

@@ -21,8 +21,8 @@ from datatrove.utils.lid import FT176LID
 FT176LID.MODEL_URL = "file://" + os.path.abspath(lid_model)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from datatrove_common import gpt2_tokenizer_file, stage_runner
-from datatrove.pipeline.dedup import MinhashDedupBuckets, MinhashDedupCluster, MinhashDedupFilter, MinhashDedupSignature
+from datatrove_common import gpt2_tokenizer_file, minhash_buckets_and_clusters, stage_runner
+from datatrove.pipeline.dedup import MinhashDedupFilter, MinhashDedupSignature
 from datatrove.pipeline.dedup.minhash import MinhashConfig
 from datatrove.pipeline.extractors import Trafilatura
 from datatrove.pipeline.filters import (C4QualityFilter, FineWebQualityFilter, GopherQualityFilter,
@@ -77,12 +77,7 @@ def main():
         JsonlWriter(os.path.join(work, "filtered")),
         MinhashDedupSignature(output_folder=os.path.join(work, "signatures"), config=config),
     ], tasks)
-    run("minhash_buckets", [
-        MinhashDedupBuckets(input_folder=os.path.join(work, "signatures"), output_folder=os.path.join(work, "buckets"), config=config),
-    ], config.num_buckets)
-    run("minhash_cluster", [
-        MinhashDedupCluster(input_folder=os.path.join(work, "buckets"), output_folder=os.path.join(work, "remove_ids"), config=config),
-    ], 1)
+    minhash_buckets_and_clusters(run, work, config)
     run("dedup_pii_tokenize", [
         JsonlReader(os.path.join(work, "filtered")),
         MinhashDedupFilter(input_folder=os.path.join(work, "remove_ids")),

@@ -11,8 +11,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from datatrove_common import gpt2_tokenizer_file, stage_runner
-from datatrove.pipeline.dedup import MinhashDedupBuckets, MinhashDedupCluster, MinhashDedupFilter, MinhashDedupSignature
+from datatrove_common import gpt2_tokenizer_file, minhash_buckets_and_clusters, stage_runner
+from datatrove.pipeline.dedup import MinhashDedupFilter, MinhashDedupSignature
 from datatrove.pipeline.dedup.minhash import MinhashConfig
 from datatrove.pipeline.extractors import Trafilatura
 from datatrove.pipeline.filters import SamplerFilter
@@ -40,12 +40,7 @@ def main():
         JsonlWriter(os.path.join(work, "sampled")),
         MinhashDedupSignature(output_folder=os.path.join(work, "signatures"), config=config),
     ], tasks)
-    run("minhash_buckets", [
-        MinhashDedupBuckets(input_folder=os.path.join(work, "signatures"), output_folder=os.path.join(work, "buckets"), config=config),
-    ], config.num_buckets)
-    run("minhash_cluster", [
-        MinhashDedupCluster(input_folder=os.path.join(work, "buckets"), output_folder=os.path.join(work, "remove_ids"), config=config),
-    ], 1)
+    minhash_buckets_and_clusters(run, work, config)
     run("filter_tokenize", [
         JsonlReader(os.path.join(work, "sampled")),
         MinhashDedupFilter(input_folder=os.path.join(work, "remove_ids")),

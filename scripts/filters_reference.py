@@ -2,6 +2,7 @@
 """datatrove 0.10.1's filters on a JSONL corpus, for scripts/bench-filters: each rule alone and the chain, with the
 first failing reason per document, C4's edited text, and the seconds each took (one process, one core).
 usage: filters_reference.py DOCS.jsonl OUT.jsonl RULES [URL_ASSETS_DIR PSL_FILE]
+THRESH_C4_NO_TERMINAL_PUNCT=1 runs C4 as FineWeb does (filter_no_terminal_punct=False).
 The chain is every rule but url, in order. OUT has one line per (rule, document): {"rule", "id", "reason", "text" (c4 and the chain only)}; the timings go
 to stderr as JSON."""
 import json, os, sys, time
@@ -14,7 +15,7 @@ from datatrove.pipeline.filters import (C4QualityFilter, FineWebQualityFilter, G
 def make(rule):
     if rule == 'gopher-quality': return GopherQualityFilter()
     if rule == 'gopher-repetition': return GopherRepetitionFilter()
-    if rule == 'c4': return C4QualityFilter()
+    if rule == 'c4': return C4QualityFilter(filter_no_terminal_punct=os.environ.get('THRESH_C4_NO_TERMINAL_PUNCT') != '1')
     if rule == 'fineweb-quality': return FineWebQualityFilter()
     if rule == 'url':
         from datatrove.pipeline.filters import URLFilter
