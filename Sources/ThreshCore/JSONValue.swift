@@ -49,8 +49,7 @@ public enum JSONValue: Sendable, Equatable {
 }
 
 /// Shortest round-trip spelling of a double; integral values print without a fraction.
-@usableFromInline
-func formatDouble(_ value: Double) -> String {
+public func formatDouble(_ value: Double) -> String {
     if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
     return "\(value)"
 }

@@ -247,7 +247,7 @@ public struct FilterStage: DocumentStage {
             if options.annotate {
                 var object = JSONObject()
                 for m in outcome.measurements where object[m.name] == nil { object[m.name] = .double(m.value) }
-                signals.append((rule.name.replacingOccurrences("-", "_"), object))
+                signals.append((rule.name.replacing("-", with: "_"), object))
             }
             if explain != nil {
                 for m in outcome.measurements {
@@ -292,17 +292,4 @@ public struct FilterStage: DocumentStage {
         statistics.bytesOut += Int64(out.text.utf8.count)
         try emit(out)
     }
-}
-
-extension String {
-    /// Every `target` replaced (no Foundation).
-    func replacingOccurrences(_ target: Character, _ replacement: Character) -> String {
-        String(map { $0 == target ? replacement : $0 })
-    }
-}
-
-func formatDouble(_ x: Double) -> String {
-    if x.isNaN { return "nan" }
-    if x == x.rounded() && abs(x) < 1e15 { return String(Int64(x)) }
-    return String(x)
 }

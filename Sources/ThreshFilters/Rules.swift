@@ -45,6 +45,23 @@ public struct RuleOutcome: Sendable {
     }
 }
 
+/// datatrove's `find_duplicates` (Gopher repetition's lines and paragraphs, FineWeb's lines): the parts equal to an
+/// earlier part, and their characters.
+func findDuplicates(_ s: [UInt32], _ parts: [Range<Int>]) -> (elements: Int, characters: Int) {
+    var seen: [UInt64: [Range<Int>]] = [:]
+    var elements = 0, characters = 0
+    for p in parts {
+        let h = SpacyEnglishTokenizer.hash(s, p.lowerBound, p.upperBound)
+        if let same = seen[h], same.contains(where: { $0.count == p.count && s[$0].elementsEqual(s[p]) }) {
+            elements += 1
+            characters += p.count
+        } else {
+            seen[h, default: []].append(p)
+        }
+    }
+    return (elements, characters)
+}
+
 /// A heuristic rule: datatrove's decision on one document. With `complete`, every check is measured even after the
 /// first failure (for `--annotate` and `--explain`); otherwise evaluation stops there, as datatrove's does.
 protocol FilterRule: Sendable {
@@ -150,7 +167,7 @@ struct GopherRepetitionRule: FilterRule {
             }
         }
         paragraphs.append(start..<stripped.upperBound)
-        let (paraDups, paraChars) = duplicates(s, paragraphs)
+        let (paraDups, paraChars) = findDuplicates(s, paragraphs)
         if out.check("dup_para_frac", ratio(paraDups, paragraphs.count), threshold: truthy(dupParaFrac), failsWhen: ">", reason: "dup_para_frac") && !complete { return out }
         if out.check("dup_para_char_frac", ratio(paraChars, length), threshold: truthy(dupParaCharFrac), failsWhen: ">", reason: "dup_para_char_frac") && !complete { return out }
         // re.split("\n+", text)
@@ -169,7 +186,7 @@ struct GopherRepetitionRule: FilterRule {
             }
         }
         lines.append(start..<length)
-        let (lineDups, lineChars) = duplicates(s, lines)
+        let (lineDups, lineChars) = findDuplicates(s, lines)
         if out.check("dup_line_frac", ratio(lineDups, lines.count), threshold: truthy(dupLineFrac), failsWhen: ">", reason: "dup_line_frac") && !complete { return out }
         if out.check("dup_line_char_frac", ratio(lineChars, length), threshold: truthy(dupLineCharFrac), failsWhen: ">", reason: "dup_line_char_frac") && !complete { return out }
         let words = text.words
@@ -200,22 +217,6 @@ struct GopherRepetitionRule: FilterRule {
             if out.check("duplicated_\(n)_n_grams", ratio(repeated, length), threshold: fraction, failsWhen: ">", reason: "duplicated_\(n)_n_grams") && !complete { return out }
         }
         return out
-    }
-
-    /// datatrove's `find_duplicates`: elements seen before, and their characters.
-    private func duplicates(_ s: [UInt32], _ parts: [Range<Int>]) -> (Int, Int) {
-        var seen: [UInt64: [Range<Int>]] = [:]
-        var elements = 0, characters = 0
-        for p in parts {
-            let h = SpacyEnglishTokenizer.hash(s, p.lowerBound, p.upperBound)
-            if let same = seen[h], same.contains(where: { $0.count == p.count && s[$0].elementsEqual(s[p]) }) {
-                elements += 1
-                characters += p.count
-            } else {
-                seen[h, default: []].append(p)
-            }
-        }
-        return (elements, characters)
     }
 
     /// datatrove's `find_top_duplicate`: the characters of the most frequent n-gram (joined with spaces) times its
@@ -477,20 +478,8 @@ enum SentenceSplitter {
         let tokens = text.tokens
         guard !tokens.isEmpty else { return [text.all] }
         var ends: [Int] = []
-        var seenPeriod = false
-        var last = 0
-        for (i, t) in tokens.enumerated() {
-            let isEnd = t.end - t.start == 1 && CharacterClasses.sentencePunctuation.contains(text.scalars[t.start])
-            let punct = (t.start..<t.end).allSatisfy { CharacterClasses.punctuation.contains(text.scalars[$0]) }
-            if seenPeriod && !isEnd && !punct {
-                ends.append(tokens[i - 1].end)
-                seenPeriod = false
-            } else if isEnd {
-                seenPeriod = true
-            }
-            last = t.end
-        }
-        ends.append(last)
+        SpacyEnglishTokenizer.shared.forEachSentenceStart(text.scalars, tokens) { ends.append(tokens[$0 - 1].end) }
+        ends.append(tokens[tokens.count - 1].end)
         if ends.count == 1 { return [text.all] }
         var parts: [Range<Int>] = []
         var start = 0
@@ -530,16 +519,7 @@ struct FineWebQualityRule: FilterRule {
         if punctFails { out.fail("line_punct_ratio"); if !complete { return out } }
         let short = lines.filter { $0.count <= shortLineLength }.count
         if out.check("short_line_ratio", ratio(short, lines.count), threshold: shortLineThr, failsWhen: ">", reason: "short_line_ratio") && !complete { return out }
-        var seen: [UInt64: [Range<Int>]] = [:]
-        var duplicateCharacters = 0
-        for l in lines {
-            let h = SpacyEnglishTokenizer.hash(s, l.lowerBound, l.upperBound)
-            if let same = seen[h], same.contains(where: { $0.count == l.count && s[$0].elementsEqual(s[l]) }) {
-                duplicateCharacters += l.count
-            } else {
-                seen[h, default: []].append(l)
-            }
-        }
+        let duplicateCharacters = findDuplicates(s, lines).characters
         let newlines = s.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
         if out.check("char_dup_ratio", ratio(duplicateCharacters, s.count - newlines), threshold: charDuplicatesRatio, failsWhen: ">", reason: "char_dup_ratio") && !complete { return out }
         out.check("list_ratio", ratio(newlines, text.words.count), threshold: newLineRatio, failsWhen: ">", reason: "list_ratio")

@@ -540,17 +540,22 @@ public struct SpacyEnglishTokenizer: Sendable {
     public func sentenceCount(_ text: [UInt32], _ tokens: [TextToken]) -> Int {
         guard !tokens.isEmpty else { return 0 }
         var count = 1
+        forEachSentenceStart(text, tokens) { _ in count += 1 }
+        return count
+    }
+
+    /// Calls `body` with the index of every token that starts a sentence after the first, by the sentencizer's rule.
+    func forEachSentenceStart(_ text: [UInt32], _ tokens: [TextToken], _ body: (Int) -> Void) {
         var seenPeriod = false
-        for t in tokens {
+        for (i, t) in tokens.enumerated() {
             let isEnd = t.end - t.start == 1 && sentenceEnd.contains(text[t.start])
             if seenPeriod && !isEnd && !isPunctuation(text, t) {
-                count += 1
+                body(i)
                 seenPeriod = false
             } else if isEnd {
                 seenPeriod = true
             }
         }
-        return count
     }
 
     private func isPunctuation(_ text: [UInt32], _ t: TextToken) -> Bool {

@@ -238,20 +238,13 @@ struct URLRule: FilterRule {
         }
         if out.check("hard_blacklisted", hard ? 1 : 0, threshold: 0, failsWhen: ">", reason: "hard_blacklisted") && !complete { return out }
         if out.check("soft_blacklisted", Double(softFound.count), threshold: Double(softWordThreshold) - 0.5, failsWhen: ">", reason: "soft_blacklisted") && !complete { return out }
-        var normalized: [UInt8] = []
-        normalized.reserveCapacity(bytes.count)
-        for b in bytes where Self.isASCIIAlphanumeric(b) { normalized.append(b >= 0x41 && b <= 0x5A ? b + 0x20 : b) }
-        let sub = !bannedSubwords.isEmpty && Self.anyOccurs(subwordsByFirstByte, in: normalized)
+        let sub = !bannedSubwords.isEmpty && Self.anyOccurs(subwordsByFirstByte, in: Self.normalized(bytes))
         out.check("blacklisted_subword", sub ? 1 : 0, threshold: 0, failsWhen: ">", reason: "blacklisted_subword")
         return out
     }
 
     @inline(__always) static func isASCIIAlphanumeric(_ b: UInt8) -> Bool {
         (b >= 0x61 && b <= 0x7A) || (b >= 0x41 && b <= 0x5A) || (b >= 0x30 && b <= 0x39)
-    }
-
-    @inline(__always) static func isASCIIAlphanumeric(_ c: Unicode.Scalar) -> Bool {
-        (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9")
     }
 
     /// Whether any needle occurs in `haystack`: one pass, trying at each position only the needles that start with
@@ -268,12 +261,13 @@ struct URLRule: FilterRule {
     }
 
     /// datatrove's `normalize`: ASCII letters and digits only, lower-cased.
-    static func normalize(_ s: String) -> String {
-        var out = String.UnicodeScalarView()
-        for c in s.unicodeScalars where Self.isASCIIAlphanumeric(c) {
-            out.append(c >= "A" && c <= "Z" ? Unicode.Scalar(c.value + 0x20)! : c)
-        }
-        return String(out)
+    static func normalize(_ s: String) -> String { String(decoding: normalized(s.utf8), as: UTF8.self) }
+
+    /// `normalize` over UTF-8 bytes (the letters and digits it keeps are ASCII).
+    static func normalized<S: Sequence<UInt8>>(_ bytes: S) -> [UInt8] {
+        var out: [UInt8] = []
+        for b in bytes where isASCIIAlphanumeric(b) { out.append(b >= 0x41 && b <= 0x5A ? b + 0x20 : b) }
+        return out
     }
 
     /// datatrove's `parse_list` over a file's lines: lines starting with '#' skipped; each line normalised (words)

@@ -106,9 +106,7 @@ public struct SampleCorpus {
             let writer = try WARCWriter(path: directory + "/crawl/crawl-0000\(shard).warc.gz")
             func id() -> String {
                 recordNumber += 1
-                let h = Array("sample-record-\(recordNumber)".utf8).withUnsafeBytes { SHA1.hash($0) }
-                let c = Array(hexString(Array(h.prefix(16))))
-                return "<urn:uuid:\(String(c[0..<8]))-\(String(c[8..<12]))-\(String(c[12..<16]))-\(String(c[16..<20]))-\(String(c[20..<32]))>"
+                return SampleCrawl.recordID(key: "sample-record-\(recordNumber)")
             }
             func capture(url: String, status: String = "200 OK", contentType: String, body: [UInt8]) throws {
                 let date = "2026-03-\(10 + shard)T12:\(String(format2(recordNumber % 60))):00Z"

@@ -98,8 +98,11 @@ enum SampleCrawl {
         ]
     }
 
-    static func recordID(_ n: Int) -> String {
-        let digest = Array("thresh-sample-\(n)".utf8).withUnsafeBytes { SHA1.hash($0) }
+    static func recordID(_ n: Int) -> String { recordID(key: "thresh-sample-\(n)") }
+
+    /// A WARC-Record-ID made from a key (the first 16 bytes of its SHA-1 as a UUID), the same on every run.
+    static func recordID(key: String) -> String {
+        let digest = Array(key.utf8).withUnsafeBytes { SHA1.hash($0) }
         let hex = hexString(Array(digest.prefix(16)))
         let c = Array(hex)
         return "<urn:uuid:\(String(c[0..<8]))-\(String(c[8..<12]))-\(String(c[12..<16]))-\(String(c[16..<20]))-\(String(c[20..<32]))>"

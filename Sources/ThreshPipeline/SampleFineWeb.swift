@@ -43,9 +43,7 @@ struct SampleFineWeb {
         var counts: [String: Int] = [:]
         func capture(url: String, html: String) throws {
             recordNumber += 1
-            let h = Array("fineweb-sample-record-\(recordNumber)".utf8).withUnsafeBytes { SHA1.hash($0) }
-            let c = Array(hexString(Array(h.prefix(16))))
-            let id = "<urn:uuid:\(String(c[0..<8]))-\(String(c[8..<12]))-\(String(c[12..<16]))-\(String(c[16..<20]))-\(String(c[20..<32]))>"
+            let id = SampleCrawl.recordID(key: "fineweb-sample-record-\(recordNumber)")
             let body = Array(html.utf8)
             let block = Array("HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body
             try writer.write(headers: [("WARC-Type", "response"), ("WARC-Record-ID", id), ("WARC-Date", "2026-04-01T08:\(format2(recordNumber % 60)):00Z"),
