@@ -339,37 +339,29 @@ struct ByteStringSet: Sendable {
     /// Python whitespace; a blank line is the empty string).
     mutating func addLines(of bytes: [UInt8]) {
         storage.reserveCapacity(storage.count + bytes.count)
-        // Size the table once for every line (a line is at most one entry).
-        var lines = 1
-        for b in bytes where b == 0x0A { lines += 1 }
-        var size = table.count
-        while (starts.count + lines) * 2 > size { size *= 2 }
-        if size > table.count {
-            table = [Int32](repeating: -1, count: size)
-            for k in 0..<starts.count { place(k) }
-        }
-        starts.reserveCapacity(starts.count + lines)
-        lengths.reserveCapacity(starts.count + lines)
-        hashes.reserveCapacity(starts.count + lines)
-        var i = 0
-        let n = bytes.count
-        while i < n {
-            var e = i
-            while e < n && bytes[e] != 0x0A { e += 1 }
-            if bytes[i] != 0x23 {  // '#'
-                var a = i, b = e
-                var ascii = true
-                for k in a..<b where bytes[k] >= 0x80 { ascii = false; break }
-                if ascii {
-                    while a < b && Self.isASCIISpace(bytes[a]) { a += 1 }
-                    while b > a && Self.isASCIISpace(bytes[b - 1]) { b -= 1 }
-                    add(bytes[a..<b])
-                } else {
-                    add(Array(String(decoding: bytes[a..<b], as: UTF8.self).trimmingPythonWhitespace().utf8)[...])
+        bytes.withUnsafeBufferPointer { buffer in
+            var i = 0
+            let n = buffer.count
+            while i < n {
+                var e = i
+                while e < n && buffer[e] != 0x0A { e += 1 }
+                if buffer[i] != 0x23 {  // '#'
+                    var a = i, b = e
+                    var ascii = true
+                    for k in a..<b where buffer[k] >= 0x80 { ascii = false; break }
+                    if ascii {
+                        while a < b && Self.isASCIISpace(buffer[a]) { a += 1 }
+                        while b > a && Self.isASCIISpace(buffer[b - 1]) { b -= 1 }
+                        append(UnsafeBufferPointer(rebasing: buffer[a..<b]))
+                    } else {
+                        let trimmed = String(decoding: UnsafeBufferPointer(rebasing: buffer[a..<b]), as: UTF8.self).trimmingPythonWhitespace()
+                        Array(trimmed.utf8).withUnsafeBufferPointer { append($0) }
+                    }
                 }
+                i = e + 1
             }
-            i = e + 1
         }
+        rebuildTable()
     }
 
     mutating func add(_ string: String) { add(Array(string.utf8)[...]) }
@@ -378,16 +370,23 @@ struct ByteStringSet: Sendable {
 
     /// Adds an entry (a repeated one takes a second slot: membership is all that is asked).
     private mutating func add(_ entry: ArraySlice<UInt8>) {
-        let h = Self.hash(entry)
-        if (starts.count + 1) * 2 > table.count { grow() }
+        entry.withUnsafeBufferPointer { append($0) }
+        if starts.count * 2 > table.count {
+            rebuildTable()
+        } else {
+            place(starts.count - 1)
+        }
+    }
+
+    /// Stores an entry without placing it in the table (bulk loads place everything at the end).
+    private mutating func append(_ entry: UnsafeBufferPointer<UInt8>) {
         starts.append(UInt32(storage.count))
         lengths.append(UInt32(entry.count))
         storage.append(contentsOf: entry)
-        hashes.append(h)
-        place(starts.count - 1)
+        hashes.append(Self.hash(entry))
     }
 
-    func contains(bytes: ArraySlice<UInt8>) -> Bool { contains(bytes, hash: Self.hash(bytes)) }
+    func contains(bytes: ArraySlice<UInt8>) -> Bool { bytes.withUnsafeBufferPointer { contains($0, hash: Self.hash($0)) } }
 
     func contains(_ string: Substring) -> Bool {
         var s = string
@@ -406,22 +405,43 @@ struct ByteStringSet: Sendable {
         return false
     }
 
+    private func homeSlot(_ k: Int, mask: Int) -> Int { Int(truncatingIfNeeded: hashes[k] >> 7) & mask }
+
     private mutating func place(_ k: Int) {
-        var slot = Int(truncatingIfNeeded: hashes[k] >> 7) & (table.count - 1)
-        while table[slot] >= 0 { slot = (slot + 1) & (table.count - 1) }
+        let mask = table.count - 1
+        var slot = homeSlot(k, mask: mask)
+        while table[slot] >= 0 { slot = (slot + 1) & mask }
         table[slot] = Int32(k)
     }
 
-    private mutating func grow() {
-        table = [Int32](repeating: -1, count: table.count * 2)
-        for k in 0..<starts.count { place(k) }
+    /// Rebuilds the table for every entry, at most half full. Entries are placed in the order of their home slots'
+    /// top bits (a counting sort), so the probes walk the table almost in order instead of missing the cache once
+    /// per entry: linear probing finds an entry whatever order the entries were placed in.
+    private mutating func rebuildTable() {
+        var size = 16
+        while starts.count * 2 > size { size *= 2 }
+        let mask = size - 1
+        let bucketBits = min(12, size.trailingZeroBitCount)
+        let shift = size.trailingZeroBitCount - bucketBits
+        var firstOfBucket = [Int](repeating: 0, count: (1 << bucketBits) + 1)
+        for k in 0..<starts.count { firstOfBucket[(homeSlot(k, mask: mask) >> shift) + 1] += 1 }
+        for b in 0..<(1 << bucketBits) { firstOfBucket[b + 1] += firstOfBucket[b] }
+        var order = [Int32](repeating: 0, count: starts.count)
+        for k in 0..<starts.count {
+            let b = homeSlot(k, mask: mask) >> shift
+            order[firstOfBucket[b]] = Int32(k)
+            firstOfBucket[b] += 1
+        }
+        var rebuilt = [Int32](repeating: -1, count: size)
+        rebuilt.withUnsafeMutableBufferPointer { slots in
+            for k in order {
+                var slot = homeSlot(Int(k), mask: mask)
+                while slots[slot] >= 0 { slot = (slot + 1) & mask }
+                slots[slot] = k
+            }
+        }
+        table = rebuilt
     }
 
-    static func hash<C: Collection<UInt8>>(_ bytes: C) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        h ^= h >> 29
-        h &*= 0xBF58_476D_1CE4_E5B9
-        return h ^ (h >> 32)
-    }
+    static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 { XXH64.hash(UnsafeRawBufferPointer(bytes)) }
 }

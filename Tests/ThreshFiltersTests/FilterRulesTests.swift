@@ -83,6 +83,22 @@ import ThreshTestSupport
         #expect(psl.domains(ofURL: "http://пример.xn--p1ai/").registered == "пример.xn--p1ai")
     }
 
+    /// The list set's bulk load (lines placed in home-slot order) and single adds (placed one by one, the table
+    /// rebuilt as it fills) find every entry and nothing else, as parse_list reads lines.
+    @Test func listSetsFindExactlyTheirEntries() {
+        var set = ByteStringSet()
+        let listed = (0..<50_000).map { "site-\($0).example" }
+        set.addLines(of: Array(("# a comment line\n" + listed.joined(separator: "\n") + "\n  padded.example \t\n").utf8))
+        for i in 0..<3_000 { set.add("added-\(i).example") }
+        #expect(set.count == listed.count + 1 + 3_000)
+        #expect(listed.allSatisfy { set.contains(Substring($0)) })
+        #expect((0..<3_000).allSatisfy { set.contains(Substring("added-\($0).example")) })
+        #expect(set.contains(Substring("padded.example")))
+        #expect(!set.contains(Substring("# a comment line")))
+        #expect(!(0..<3_000).contains { set.contains(Substring("site-\($0 + 50_000).example")) })
+        #expect(!set.contains(Substring("site-1.exampl")) && !set.contains(Substring("")))
+    }
+
     /// Filter mode drops at the first failing rule, counted as RULE:reason; text that is not a string is dropped as
     /// no-text and never judged; --annotate keeps everything with signals.
     @Test func droppingCountingAndAnnotating() throws {
