@@ -19,7 +19,8 @@ reason.
 usage: python fineweb_disagreements.py CRAWL_DIR THRESH_STAGES DATATROVE_STAGES DETAILS_OUT
 THRESH_STAGES holds scripts/bench-fineweb's Thresh files (url-annotated, extract, lang-annotated, lang,
 same-text-thresh, datatrove-text-annotated, datatrove-text-lang, dedup/, final); DATATROVE_STAGES is
-datatrove_fineweb.py --stages' stages/ folder. Prints JSON lines (one per stage, then the final attribution);
+datatrove_fineweb.py --stages' stages/ folder. Prints JSON lines (the survivors after each stage, the drops per stage, the check on datatrove's text, then the
+final attribution);
 DETAILS_OUT gets one JSON line per one-sided drop.
 """
 import collections
@@ -191,14 +192,22 @@ def main():
         # dedup
         if tool == "thresh":
             survivor, jaccard = removed.get(doc, (None, None))
-            survivor_in_datatrove = kept["datatrove"]["dedup"][survivor] > 0
-            kind = ("a different survivor of one cluster" if not survivor_in_datatrove and
-                    kept["datatrove"]["fineweb-quality"][survivor] > 0 else
-                    "survivor not in datatrove's dedup input" if kept["datatrove"]["fineweb-quality"][survivor] == 0
-                    else "near-duplicate only Thresh found")
+            if kept["datatrove"]["fineweb-quality"][survivor] == 0:
+                kind = "survivor not in datatrove's dedup input"
+            elif kept["datatrove"]["dedup"][survivor] == 0:
+                kind = "a different survivor of one cluster"
+            else:
+                kind = "near-duplicate only Thresh found"
             return f"near-duplicate ({kind})", {"survivor": survivor, "jaccard": jaccard}
         return ("near-duplicate (a different survivor of one cluster)" if doc in survivors_of_others
                 else "near-duplicate only datatrove found"), {}
+
+    # Survivors after each stage, whoever brought them there (the bench's first table).
+    for stage in STAGES[1:]:
+        t, d = kept["thresh"][stage], kept["datatrove"][stage]
+        both = sum((t & d).values())
+        print(json.dumps({"stage": stage, "thresh_kept": sum(t.values()), "datatrove_kept": sum(d.values()),
+                          "both": both, "thresh_only": sum(t.values()) - both, "datatrove_only": sum(d.values()) - both}))
 
     drop_of = {}  # (tool, id) → (stage, reason, values): where each tool first dropped a document both had
     with open(details_out, "w", encoding="utf-8") as details:

@@ -23,6 +23,15 @@ public struct StageStatistics: Sendable, Equatable {
     /// Adds `count` to a named counter.
     public mutating func count(_ name: String, _ count: Int = 1) { counters[name, default: 0] += count }
 
+    /// Counts a document in and returns its text; a document without string text is counted dropped as `no-text`
+    /// (never judged) and gives nil.
+    public mutating func admitText(_ document: Document) -> String? {
+        documentsIn += 1
+        guard case .string(let text)? = document.fields["text"] else { drop("no-text"); return nil }
+        bytesIn += Int64(text.utf8.count)
+        return text
+    }
+
     /// Total dropped, over all reasons.
     public var droppedTotal: Int { dropped.values.reduce(0, +) }
 

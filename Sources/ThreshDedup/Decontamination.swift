@@ -236,9 +236,7 @@ public struct DecontaminateStage: DocumentStage {
     public mutating func process(_ document: Document, emit: (Document) throws -> Void) throws {
         let started = monotonicSeconds()
         defer { statistics.seconds += monotonicSeconds() - started }
-        statistics.documentsIn += 1
-        guard case .string(let text)? = document.fields["text"] else { statistics.drop("no-text"); return }
-        statistics.bytesIn += Int64(text.utf8.count)
+        guard let text = statistics.admitText(document) else { return }
         let result = index.clean(text, options: options)
         guard let pieces = result.pieces else {
             statistics.documentsOut += 1

@@ -144,9 +144,7 @@ extension FastTextModel {
     /// A document's text as one line for prediction (newlines made spaces, as datatrove predicts), counted in; nil
     /// (dropped as `no-text`, never judged) when it has no string text.
     static func admit(_ document: Document, into line: inout [UInt8], statistics: inout StageStatistics) -> String? {
-        statistics.documentsIn += 1
-        guard case .string(let text)? = document.fields["text"] else { statistics.drop("no-text"); return nil }
-        statistics.bytesIn += Int64(text.utf8.count)
+        guard let text = statistics.admitText(document) else { return nil }
         line.removeAll(keepingCapacity: true)
         for c in text.utf8 { line.append(c == 0x0A ? 0x20 : c) }
         return text

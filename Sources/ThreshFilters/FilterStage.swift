@@ -229,9 +229,7 @@ public struct FilterStage: DocumentStage {
     public mutating func process(_ document: Document, emit: (Document) throws -> Void) throws {
         let started = monotonicSeconds()
         defer { statistics.seconds += monotonicSeconds() - started }
-        statistics.documentsIn += 1
-        guard case .string(let original)? = document.fields["text"] else { statistics.drop("no-text"); return }
-        statistics.bytesIn += Int64(original.utf8.count)
+        guard let original = statistics.admitText(document) else { return }
         let complete = options.annotate || explain != nil
         var text = FilterText(original)
         var firstFailure: (rule: String, reason: String)?
