@@ -36,7 +36,7 @@ public struct StageType: Sendable {
     /// Makes the stage for one task of a fused step (nil for sources and barriers, which the runner drives).
     let make: (@Sendable (StageContext) throws -> any DocumentStage)?
     /// Options that name files or folders: in a pipeline file they are relative to the file, as dataset paths are.
-    let pathOptions: [String]
+    public let pathOptions: [String]
 
     init(name: String, kind: StageKind, schema: OptionsSchema, summary: String,
          validate: @escaping @Sendable (OptionValues) throws -> Void = { _ in },
@@ -60,12 +60,14 @@ public struct StageType: Sendable {
                   make: { ExtractStage(options: ExtractOptions($0.options)) }),
         StageType(name: "lang", kind: .perDocument, schema: LanguageOptions.schema,
                   summary: "attrs.lang and attrs.lang_score (fastText language ID); keep and min-score drop the rest",
+                  pathOptions: ["model"],
                   make: { context in
                       let options = LanguageOptions(context.options)
                       return LanguageStage(model: try context.runner.fastTextModel(try LanguageModelLocator.locate(explicit: options.model)), options: options)
                   }),
         StageType(name: "classify", kind: .perDocument, schema: ClassifyOptions.schema,
                   summary: "attrs.NAME = {label: probability} from any fastText classifier",
+                  pathOptions: ["model"],
                   make: { context in
                       let options = ClassifyOptions(context.options)
                       return ClassifyStage(model: try context.runner.fastTextModel(options.model), options: options)
@@ -88,12 +90,14 @@ public struct StageType: Sendable {
                   make: { try PIIStage($0.options) }),
         StageType(name: "decontaminate", kind: .perDocument, schema: DecontaminationOptions.schema,
                   summary: "remove benchmark 13-grams with 200 characters either side (GPT-3's rule, janitor.py)",
+                  pathOptions: ["benchmarks"],
                   make: { context in
                       let options = DecontaminationOptions(context.options)
                       return DecontaminateStage(index: try context.runner.contaminationIndex(options), options: options)
                   }),
         StageType(name: "score", kind: .perDocument, schema: QualityScoreStage.schema,
                   summary: "attrs.quality from a quality model (the quality-train stage's, cross-fitted)",
+                  pathOptions: ["model"],
                   make: { try $0.makeScoreStage() }),
         StageType(name: "sample", kind: .perDocument, schema: ParetoSampler.schema, summary: "GPT-3's Pareto keep rule on attrs.quality",
                   make: { ParetoSampleStage(sampler: ParetoSampler($0.options), scoreField: $0.options.string("score-field")) }),
@@ -121,7 +125,8 @@ public struct StageType: Sendable {
                       var mix = MixPlan(sources: [], budgetTokens: 1)
                       mix.apply(values)
                       try mix.check()
-                  }),
+                  },
+                  pathOptions: ["vocabulary"]),
     ]
 
     public static func named(_ name: String) -> StageType? { all.first { $0.name == name } }

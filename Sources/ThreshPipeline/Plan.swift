@@ -238,9 +238,8 @@ public struct RunPlan: Sendable {
                     plan.sources = first.datasets.map(pipeline.dataset).map { d in
                         MixSource(name: d.name, files: (files[d.name] ?? []).map(\.path), weight: d.weight ?? 1)
                     }
-                    let vocabulary = try VocabularyLocator.locate(explicit: first.options.optionalString("vocabulary").map {
-                        Paths.resolve($0, relativeTo: Paths.directory(of: pipeline.file))
-                    } ?? pipeline.vocabulary, besideFile: pipeline.file)
+                    let vocabulary = try VocabularyLocator.locate(explicit: first.options.optionalString("vocabulary") ?? pipeline.vocabulary,
+                                                                  besideFile: pipeline.file)
                     let vocabularyIdentity = Paths.isDirectory(vocabulary)
                         ? try listDirectory(vocabulary).map { try Paths.identity(of: vocabulary + "/" + $0) }.joined(separator: ",")
                         : try Paths.identity(of: vocabulary)

@@ -320,6 +320,59 @@ struct PipelineRunTests {
         #expect(pipeline.output == Paths.normalize(TestPaths.repository + "/out/gpt3"))
     }
 
+    /// A model, benchmark list or vocabulary named in a pipeline file is found beside the file, as dataset paths and
+    /// the filter's lists are, whatever the working directory of the run.
+    @Test func fileOptionsAreRelativeToThePipelineFile() throws {
+        let dir = makeTemporaryDirectory()
+        let text = """
+            [[dataset]]
+            name = "r"
+            path = "r.jsonl"
+            weight = 1
+            [[stage]]
+            use = "lang"
+            model = "models/lid.ftz"
+            [[stage]]
+            use = "classify"
+            model = "models/quality.bin"
+            [[stage]]
+            use = "decontaminate"
+            benchmarks = ["bench/a.jsonl", "/abs/b.txt"]
+            [[stage]]
+            use = "score"
+            model = "models/q.json"
+            [[stage]]
+            use = "shard"
+            budget-tokens = 100000
+            vocabulary = "gpt2"
+
+            """
+        try writeFile(dir + "/r.jsonl", Array("{\"id\":\"1\",\"text\":\"a\"}\n".utf8))
+        try writeFile(dir + "/p.toml", Array(text.utf8))
+        let pipeline = try Pipeline.load(dir + "/p.toml")
+        func option(_ stage: String, _ name: String) -> OptionValue? {
+            pipeline.stages.first { $0.name == stage }?.options[name]
+        }
+        let base = Paths.normalize(dir)
+        #expect(option("lang", "model") == .text(base + "/models/lid.ftz"))
+        #expect(option("classify", "model") == .text(base + "/models/quality.bin"))
+        #expect(option("decontaminate", "benchmarks") == .list([base + "/bench/a.jsonl", "/abs/b.txt"]))
+        #expect(option("score", "model") == .text(base + "/models/q.json"))
+        #expect(option("shard", "vocabulary") == .text(base + "/gpt2"))
+    }
+
+    /// Every option that names a file is declared so; a new one left out would be read from the working directory.
+    @Test func everyFileOptionIsResolved() {
+        let fileLike = { (name: String) in
+            ["model", "benchmarks", "vocabulary", "blocklist", "public-suffix-list"].contains(name) || name.hasSuffix("-file")
+        }
+        for type in StageType.all {
+            for spec in type.schema.options where fileLike(spec.key) {
+                #expect(type.pathOptions.contains(spec.key), "stage \(type.name): option \(spec.key) names a file")
+            }
+        }
+    }
+
     @Test func mixFileKeysAreChecked() throws {
         let dir = makeTemporaryDirectory()
         try writeFile(dir + "/r.jsonl", Array("{\"id\":\"1\",\"text\":\"a\"}\n".utf8))
