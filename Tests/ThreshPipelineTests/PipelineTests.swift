@@ -198,6 +198,49 @@ struct PipelineRunTests {
         #expect(run.stdout.contains("step 2 quality-train: to do"), "\(run.stdout)")
     }
 
+    /// --prune after a run with other options leaves work/ exactly as a run of only this plan leaves it: the other
+    /// run's outputs, a killed run's .tmp- file and its .shards- build directory go; nothing this plan uses does.
+    @Test func pruneRemovesOnlyStaleOutputs() throws {
+        let w = try Workspace()
+        let pipeline = try w.pipeline()
+        func workFiles() -> Set<String> {
+            Set((FileManager.default.enumerator(atPath: w.output + "/work")?.allObjects as? [String] ?? []))
+        }
+        var run = try CLI.run(["run", pipeline, "-q"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let alone = workFiles()
+        let first = try w.outputs()
+        run = try CLI.run(["run", try w.pipeline([("alpha = 9", "alpha = 3")], name: "changed.toml"), "-q"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let changed = workFiles().subtracting(alone)
+        #expect(!changed.isEmpty)
+        let tmp = w.output + "/work/01-warc+extract/crawl/crawl.0123456789abcdef.jsonl.zst.tmp-42"
+        try writeFile(tmp, Array("partial".utf8))
+        try Paths.makeDirectories(w.output + "/.shards-0123456789abcdef")
+        try writeFile(w.output + "/.shards-0123456789abcdef/shard-00000.bin", [1, 2, 3])
+        run = try CLI.run(["run", pipeline, "--dry-run", "--prune"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains(tmp) && run.stdout.contains(w.output + "/.shards-0123456789abcdef"), "\(run.stdout)")
+        let listed = run.stdout.split(separator: "\n").drop { !$0.hasPrefix("--prune would remove") }.dropFirst()
+            .map { String($0.drop { $0 == " " }) }
+        #expect(listed.count >= 3, "\(run.stdout)")
+        for path in listed {
+            let relative = path.hasPrefix(w.output + "/work/") ? String(path.dropFirst(w.output.count + 6)) : ""
+            let live = alone.contains(relative) || !relative.isEmpty && alone.contains { $0.hasPrefix(relative + "/") }
+            #expect(!live, "would remove a live output: \(path)")
+        }
+        #expect(TestPaths.exists(tmp), "a dry run removed something")
+        run = try CLI.run(["run", pipeline, "--prune"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("pruned "), "\(run.stderr)")
+        let left = workFiles().subtracting(alone), lost = alone.subtracting(workFiles())
+        #expect(left.isEmpty && lost.isEmpty, "left: \(left.sorted()); lost: \(lost.sorted())")
+        #expect(!TestPaths.exists(w.output + "/.shards-0123456789abcdef"))
+        #expect(try w.outputs() == first)
+        run = try CLI.run(["run", pipeline, "--dry-run"])
+        #expect(!run.stdout.contains("to do"), "\(run.stdout)")
+    }
+
     /// kill -9 at every named point of every step, then the same command: the same bytes as an uninterrupted run.
     @Test func killedAnywhereResumesToTheSameBytes() throws {
         let w = try Workspace()

@@ -13,7 +13,8 @@ struct Run: AsyncParsableCommand {
             barriers (quality-train, dedup, shard) run once each. Every output is named by a fingerprint of its input \
             and of every option that shaped it, so a rerun reuses exactly what is still valid and redoes the rest; \
             after an interruption (even kill -9) the same command finishes with the same bytes. --dry-run lists \
-            each step and whether it is reused or to do.
+            each step and whether it is reused or to do. Outputs of other fingerprints stay in work/ (switching back \
+            is free) until --prune removes them after a successful run.
 
             STAGES (use = "…" in [[stage]] tables; their options are those of the commands of the same name):
             \(StageType.all.map { "  \($0.name): \($0.summary)" }.joined(separator: "\n"))
@@ -33,6 +34,9 @@ struct Run: AsyncParsableCommand {
 
     @Flag(help: "Print the plan (each step, its tasks, reused or to do) and stop.")
     var dryRun = false
+
+    @Flag(help: "After a successful run, delete what work/ holds that this plan does not name (outputs of other options or inputs, .tmp- files of killed runs); with --dry-run, list it.")
+    var prune = false
 
     @Option(help: "local (threads in this process) or slurm (job arrays chained by dependencies over a shared directory).")
     var executor: String = "local"
@@ -63,7 +67,15 @@ struct Run: AsyncParsableCommand {
             if dryRun {
                 print("pipeline \(pipeline): \(p.datasets.map { "\($0.name) (\($0.role.rawValue), \($0.files.count) files)" }.joined(separator: ", ")); \(p.workers) workers; output \(p.output)")
                 for line in plan.description { print(line) }
+                if prune {
+                    let stale = try PruneList(plan)
+                    print("--prune would remove \(stale.paths.count) paths (\(format1(Double(stale.bytes) / 1e6)) MB)")
+                    for path in stale.paths { print("  \(path)") }
+                }
                 return
+            }
+            if prune && executor == "slurm" && !wait {
+                throw ThreshError(.usage, "--prune with --executor slurm needs --wait (stale outputs are removed only after the jobs succeed)")
             }
             let runner = PipelineRunner(plan: plan)
             let diagnostics = Diagnostics()
@@ -112,6 +124,12 @@ struct Run: AsyncParsableCommand {
     }
 
     func finish(_ runner: PipelineRunner, _ summary: JSONObject) throws {
+        if prune {
+            // Only after success: a failed run may still want the outputs it would have reused.
+            let stale = try PruneList(runner.plan)
+            try stale.remove()
+            if !quiet { printError("pruned \(stale.paths.count) stale paths (\(format1(Double(stale.bytes) / 1e6)) MB) from \(runner.plan.work)") }
+        }
         if let stats {
             let out = try OutputFile(path: stats, compression: .none)
             try out.write(JSONWriter.string(.object(summary)) + "\n")
