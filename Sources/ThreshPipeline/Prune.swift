@@ -34,7 +34,8 @@ public struct PruneList: Sendable {
             }
         }
         if Self.isRealDirectory(plan.work) { try walk(plan.work) }
-        for name in try listDirectory(plan.pipeline.output).sorted() where name.hasPrefix(".shards-") {
+        let top = Self.isRealDirectory(plan.pipeline.output) ? try listDirectory(plan.pipeline.output) : []
+        for name in top.sorted() where name.hasPrefix(".shards-") {
             stale.append(plan.pipeline.output + "/" + name)
         }
         paths = stale
