@@ -33,6 +33,9 @@ public final class WARCIngest {
     public private(set) var statistics = StageStatistics(stage: "warc")
     /// Called with every problem (malformed record, damaged compression, digest failure), already counted.
     public var onProblem: ((ThreshError) -> Void)?
+    /// Bytes of the current file's stored (compressed) form read so far, as of the latest document emitted (the whole
+    /// file once `process` returns): what a progress bar measures against the file's size.
+    public private(set) var fileBytesRead: Int64 = 0
     private let charsets: CharsetTranscoder
 
     public init(options: WARCIngestOptions = WARCIngestOptions()) {
@@ -55,6 +58,7 @@ public final class WARCIngest {
     public func processUTF8(path: String, emit: (Document, UnsafeBufferPointer<UInt8>) throws -> Void) throws {
         let started = monotonicSeconds()
         let reader = try WARCReader(path: path, options: options.reader)
+        fileBytesRead = 0
         var readingBlock = false
         var blockProblemCounted = false
         reader.onProblem = { [unowned self] problem in
@@ -70,6 +74,7 @@ public final class WARCIngest {
             statistics.drop(problem.reason)
         }
         defer {
+            fileBytesRead = reader.stream.compressedPosition
             statistics.bytesIn += reader.stream.compressedPosition
             statistics.seconds += monotonicSeconds() - started
         }
@@ -92,6 +97,7 @@ public final class WARCIngest {
             readingBlock = false
             guard let block, !reader.lastBlockTruncated, !blockProblemCounted else { continue }  // counted by onProblem
             try withDocument(record, block: block, path: path) { document, text in
+                fileBytesRead = reader.stream.compressedPosition
                 try emit(document, text)
                 statistics.documentsOut += 1
                 statistics.bytesOut += Int64(text.count)

@@ -64,6 +64,17 @@ extension CommandLineTests {
         for (n, c) in cases.enumerated() { try runQuietWithStats(c, number: n, in: dir) }
     }
 
+    /// `thresh warc` on one archive shows how far into it it is (percent, rate, ETA), not the share of files done,
+    /// which stays at 0% for a single file. In a log the first line is drawn at the first document.
+    @Test func warcProgressMeasuresBytesWithinAFile() throws {
+        let dir = makeTemporaryDirectory()
+        let run = try thresh(["warc", "Samples/crawl/crawl-00000.warc.gz", "-o", dir + "/pages.jsonl"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let line = run.stderr.split(separator: "\n").first { $0.contains("warc: Samples/crawl/crawl-00000.warc.gz: ") }
+        let progress = try #require(line, "no progress line: \(run.stderr)")
+        #expect(progress.contains("% ") && progress.contains("MB/s") && progress.contains("ETA"), "\(progress)")
+    }
+
     private func runQuietWithStats(_ c: SummaryCase, number n: Int, in dir: String) throws {
         let statsPath = dir + "/\(n).stats.json"
         let arguments = c.arguments.map { $0.replacingOccurrences(of: "TMP", with: dir) } + ["-q", "--stats", statsPath]
