@@ -57,8 +57,8 @@ public final class WARCIngest {
     /// place, without making it a string first.
     public func processUTF8(path: String, emit: (Document, UnsafeBufferPointer<UInt8>) throws -> Void) throws {
         let started = monotonicSeconds()
-        let reader = try WARCReader(path: path, options: options.reader)
         fileBytesRead = 0
+        let reader = try WARCReader(path: path, options: options.reader)
         var readingBlock = false
         var blockProblemCounted = false
         reader.onProblem = { [unowned self] problem in
