@@ -111,9 +111,7 @@ func forEachDocument(in inputs: [String], onError: OnError = .fail, flushing wri
                      diagnostics: Diagnostics? = nil, progress: (_ fraction: Double?, _ bytesRead: Int64) -> Void = { _, _ in },
                      _ body: (Document) throws -> Void) throws -> Int {
     var skipped = 0
-    // Input sizes, for a percentage: unknown when any input is a pipe.
-    let sizes = inputs.map { $0 == "-" ? nil : Optional(Paths.size(of: $0)) }
-    let total = sizes.contains { $0 == nil } ? nil : sizes.reduce(Int64(0)) { $0 + ($1 ?? 0) }
+    let total = totalSize(of: inputs)
     var finished: Int64 = 0
     for input in inputs {
         let reader = try DocumentReader(path: input, onError: onError)
@@ -130,6 +128,16 @@ func forEachDocument(in inputs: [String], onError: OnError = .fail, flushing wri
     return skipped
 }
 
+/// The inputs' total size in bytes, for a percentage: nil when any input is standard input.
+func totalSize(of inputs: [String]) -> Int64? {
+    inputs.contains("-") ? nil : inputs.reduce(Int64(0)) { $0 + Paths.size(of: $1) }
+}
+
+/// Throughput for a progress line: `bytes` read since `started` (a `monotonicSeconds()` value), in MB/s.
+func megabytesPerSecond(_ bytes: Int64, since started: Double) -> String {
+    "\(format1(Double(bytes) / 1e6 / max(1e-9, monotonicSeconds() - started))) MB/s"
+}
+
 /// Runs a per-document stage command: the documents of the inputs through `stage` into `-o` (or nowhere, when
 /// `writer` is nil), with a progress bar by input bytes, invalid lines counted, and the statistics printed and
 /// written as `--stats` asks. The loop every document stage command shares.
@@ -144,7 +152,7 @@ func runDocumentStage<S: DocumentStage>(_ stage: inout S, _ parsed: StageArgumen
                                       progress: { fraction, bytes in
         // Both texts are made only when a line is drawn (a few times a second), not once per document.
         progress.update("\(stage.statistics.stage): \(stage.statistics.documentsIn) documents in, \(stage.statistics.documentsOut) out",
-                        fraction: fraction, rate: "\(format1(Double(bytes) / 1e6 / max(1e-9, monotonicSeconds() - started))) MB/s")
+                        fraction: fraction, rate: megabytesPerSecond(bytes, since: started))
     }) { document in
         try stage.process(document) { try writer?.write($0) }
     }

@@ -51,8 +51,7 @@ struct WarcDocuments: ParsableCommand {
             let progress = Progress(quiet: options.quiet)
             var skipped = StageStatistics(stage: "warc")
             // Progress by stored bytes read against the files' sizes (no percentage when one input is a pipe).
-            let sizes = parsed.inputs.map { $0 == "-" ? nil : Optional(Paths.size(of: $0)) }
-            let total = sizes.contains { $0 == nil } ? nil : sizes.reduce(Int64(0)) { $0 + ($1 ?? 0) }
+            let total = totalSize(of: parsed.inputs)
             let started = monotonicSeconds()
             var finished: Int64 = 0
             for input in parsed.inputs {
@@ -62,7 +61,7 @@ struct WarcDocuments: ParsableCommand {
                         try writer.write(document)
                         let read = finished + ingest.fileBytesRead
                         progress.update("warc: \(input): \(writer.count) documents", fraction: total.map { Double(read) / Double(max(1, $0)) },
-                                        rate: "\(format1(Double(read) / 1e6 / max(1e-9, monotonicSeconds() - started))) MB/s")
+                                        rate: megabytesPerSecond(read, since: started))
                     }
                 } catch let error as ThreshError where error.code == .unsupportedFormat && parsed.onError == .skip {
                     // Not an archive: named and counted, and the other files are read.
